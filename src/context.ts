@@ -1,0 +1,79 @@
+/**
+ * Which task and which loop the running code belongs to.
+ *
+ * Two sources, because JS resumes code in two ways:
+ * - While a loop runs one of its callbacks synchronously (a task's first step, a wake-up, a timer),
+ *   the loop says so through `enterHandle`; that is exact and costs two assignments.
+ * - Everywhere else (an async function resumed by the microtask queue) the ambient task comes from
+ *   AsyncLocalStorage, entered once when the task starts (never per await: ALS entry is costly on
+ *   Node 20 and copies a frame on Node 24).
+ * @internal
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Loop } from "./loop.js";
+import type { Task } from "./tasks.js";
+
+export const taskStorage = new AsyncLocalStorage<Task<unknown>>();
+
+let inHandle = false;
+let handleTask: Task<unknown> | null = null;
+let handleLoop: Loop | null = null;
+
+/** The task whose code is running now, or null (plain callbacks and code outside tsaio tasks). */
+export function currentTaskOrNull(): Task<unknown> | null {
+  if (inHandle) return handleTask;
+  return taskStorage.getStore() ?? null;
+}
+
+/** Saved state of {@link enterHandle}, restored by {@link leaveHandle}. */
+export interface HandleState {
+  inHandle: boolean;
+  task: Task<unknown> | null;
+  loop: Loop | null;
+}
+
+export function enterHandle(loop: Loop, task: Task<unknown> | null, save: HandleState): void {
+  save.inHandle = inHandle;
+  save.task = handleTask;
+  save.loop = handleLoop;
+  inHandle = true;
+  handleTask = task;
+  handleLoop = loop;
+}
+
+/** Marks which task a running handle belongs to (a wake-up knows its task only once it runs). */
+export function setHandleTask(task: Task<unknown> | null): void {
+  handleTask = task;
+}
+
+export function leaveHandle(save: HandleState): void {
+  inHandle = save.inHandle;
+  handleTask = save.task;
+  handleLoop = save.loop;
+}
+
+let defaultLoop: Loop | null = null;
+let makeDefaultLoop: (() => Loop) | null = null;
+
+/** loop.ts registers how to build the default loop (this module cannot import it: import cycle). */
+export function registerDefaultLoopFactory(factory: () => Loop): void {
+  makeDefaultLoop = factory;
+}
+
+/** The loop of the running code: a handle's loop, the ambient task's loop, else the default loop. */
+export function runningLoop(): Loop {
+  if (inHandle && handleLoop !== null) return handleLoop;
+  const t = taskStorage.getStore();
+  if (t !== undefined) return t._loop;
+  if (defaultLoop === null || defaultLoop.isClosed()) {
+    if (makeDefaultLoop === null) throw new Error("tsaio: loop module not initialised");
+    defaultLoop = makeDefaultLoop();
+  }
+  return defaultLoop;
+}
+
+/** Runs `fn(arg)` outside any task's ambient context, so user callbacks never see a stale task. */
+export function runOutsideTask<A>(fn: (arg: A) => void, arg: A): void {
+  if (taskStorage.getStore() === undefined) fn(arg);
+  else taskStorage.exit(fn, arg);
+}

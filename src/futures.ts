@@ -1,0 +1,414 @@
+/**
+ * Future: a value that will be set later, asyncio's state machine (pending → finished | cancelled)
+ * made awaitable in JS.
+ *
+ * Two things differ from a Promise and matter:
+ * - Done callbacks (and the continuations of `await fut`) are scheduled on the loop with `callSoon`,
+ *   in registration order, never run synchronously; so everything that wakes up because a future
+ *   completed runs in loop order, as in asyncio.
+ * - `await fut` inside a task records the future as the task's `_futWaiter`: cancelling the task
+ *   cancels the future it waits on (unless shielded), and the loop learns that the task's step ended.
+ * @module
+ */
+import { inspect } from "node:util";
+import { currentTaskOrNull, runOutsideTask, runningLoop } from "./context.js";
+import { CancelledError, InvalidStateError } from "./errors.js";
+import { checkFunction } from "./internal/validate.js";
+import type { Loop } from "./loop.js";
+import type { Task } from "./tasks.js";
+
+/** @internal */ export const PENDING = 0;
+/** @internal */ export const RESOLVED = 1;
+/** @internal */ export const REJECTED = 2;
+/** @internal */ export const CANCELLED = 3;
+const STATE_NAMES = ["pending", "finished", "finished", "cancelled"] as const;
+
+/** An internal done callback: an object, so registering one allocates no closure. @internal */
+export interface DoneEntry {
+  _onDone(fut: Future<unknown>): void;
+}
+type Entry = ((fut: Future<unknown>) => void) | DoneEntry;
+
+/** What a failed, never-retrieved future reports when it is collected or its loop shuts down. */
+/** @internal */
+export interface Unretrieved {
+  loop: Loop;
+  message: string;
+  exception: unknown;
+  taskName?: string;
+  /** Weak, so that the report never keeps the future alive (it is the FinalizationRegistry's held value). */
+  ref: WeakRef<Future<unknown>>;
+}
+
+const collected = new FinalizationRegistry<Unretrieved>((u) => {
+  u.loop._unretrieved.delete(u);
+  if (u.loop.isClosed()) return;
+  u.loop.callExceptionHandler({ message: u.message, exception: u.exception, ...(u.taskName === undefined ? {} : { taskName: u.taskName }) });
+});
+
+// `new Promise(capture)` hands its resolvers to the awaiter being built, without a closure per call.
+let capturing: Awaiter | null = null;
+function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
+  (capturing as Awaiter)._res = res;
+  (capturing as Awaiter)._rej = rej;
+}
+
+/**
+ * One `then` registration. When `_task` is set it is the continuation of `await fut` in that task,
+ * resumed through `Task._wakeup` so that the loop can track the step and deliver cancellation.
+ * @internal
+ */
+export class Awaiter implements DoneEntry {
+  _task: Task<unknown> | null = null;
+  _res!: (v: unknown) => void;
+  _rej!: (e: unknown) => void;
+  constructor(
+    readonly _onF: ((v: never) => unknown) | null | undefined,
+    readonly _onR: ((e: unknown) => unknown) | null | undefined,
+  ) {}
+
+  _onDone(fut: Future<unknown>): void {
+    const t = this._task;
+    if (t !== null && t._futWaiter === fut) t._wakeup(fut, this);
+    else this._settleFrom(fut);
+  }
+
+  _settleFrom(fut: Future<unknown>): void {
+    const s = fut._state;
+    if (s === RESOLVED) this._fulfill(fut._result);
+    else if (s === REJECTED) {
+      fut._retrieved();
+      this._reject(fut._exception);
+    } else this._reject(fut._makeCancelledError());
+  }
+
+  _fulfill(v: unknown): void {
+    const f = this._onF;
+    if (typeof f === "function") {
+      try {
+        this._res((f as (v: unknown) => unknown)(v));
+      } catch (e) {
+        this._rej(e);
+      }
+    } else this._res(v);
+  }
+
+  _reject(e: unknown): void {
+    const f = this._onR;
+    if (typeof f === "function") {
+      try {
+        this._res(f(e));
+      } catch (e2) {
+        this._rej(e2);
+      }
+    } else this._rej(e);
+  }
+}
+
+/**
+ * A result that will be set later: asyncio's `Future`, awaitable like a promise.
+ * @typeParam T - the type of the result.
+ * @example
+ * ```ts
+ * import { Future, getRunningLoop } from "tsaio";
+ * const fut = new Future<string>();
+ * getRunningLoop().callLater(10, () => fut.setResult("ready"));
+ * console.log(await fut, fut.done()); // ready true
+ * ```
+ */
+export class Future<T> implements PromiseLike<T> {
+  /** @internal */ readonly _loop: Loop;
+  /** @internal */ _state = PENDING;
+  /** @internal */ _result: T | undefined = undefined;
+  /** @internal */ _exception: unknown = undefined;
+  /** @internal */ _cancelMessage: string | undefined = undefined;
+  /** @internal */ _cancelledExc: CancelledError | null = null;
+  /** @internal */ _cb0: Entry | null = null;
+  /** @internal */ _cbs: Entry[] | null = null;
+  /** @internal */ _unretrieved: Unretrieved | null = null;
+
+  /** A pending future on `loop` (default: the running loop). */
+  constructor(loop?: Loop) {
+    this._loop = loop ?? runningLoop();
+  }
+
+  /** The loop this future belongs to. */
+  getLoop(): Loop {
+    return this._loop;
+  }
+
+  /** Whether the future is finished or cancelled. */
+  done(): boolean {
+    return this._state !== PENDING;
+  }
+
+  /** Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this._state === CANCELLED;
+  }
+
+  /**
+   * The result. Throws the future's error if it failed, `CancelledError` if it was cancelled, and
+   * `InvalidStateError` while it is pending.
+   */
+  result(): T {
+    const s = this._state;
+    if (s === RESOLVED) return this._result as T;
+    if (s === REJECTED) {
+      this._retrieved();
+      throw this._exception;
+    }
+    if (s === CANCELLED) throw this._makeCancelledError();
+    throw new InvalidStateError("result(): the result is not ready (the future is pending)");
+  }
+
+  /**
+   * The error the future failed with, or null if it succeeded. Throws `CancelledError` if it was
+   * cancelled and `InvalidStateError` while it is pending.
+   */
+  exception(): unknown {
+    const s = this._state;
+    if (s === RESOLVED) return null;
+    if (s === REJECTED) {
+      this._retrieved();
+      return this._exception;
+    }
+    if (s === CANCELLED) throw this._makeCancelledError();
+    throw new InvalidStateError("exception(): the exception is not set (the future is pending)");
+  }
+
+  /** Marks the future done with `value`; `InvalidStateError` if it is already done. */
+  setResult(value: T): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`setResult(): the future is already ${STATE_NAMES[this._state]}`);
+    this._resolve(value);
+  }
+
+  /** Marks the future failed with `error`; `InvalidStateError` if it is already done. */
+  setException(error: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`setException(): the future is already ${STATE_NAMES[this._state]}`);
+    this._fail(error);
+  }
+
+  /**
+   * Cancels the future: it ends cancelled and its callbacks are scheduled. Returns false if it was
+   * already done.
+   */
+  cancel(msg?: string): boolean {
+    if (this._state !== PENDING) return false;
+    this._state = CANCELLED;
+    this._cancelMessage = msg;
+    this._scheduleCallbacks();
+    return true;
+  }
+
+  /**
+   * Calls `cb(future)` once the future is done, scheduled on the loop (never synchronously), in
+   * registration order. An error thrown by `cb` goes to the loop's exception handler.
+   */
+  addDoneCallback(cb: (fut: this) => void): void {
+    checkFunction(cb, "addDoneCallback", "cb");
+    const entry = cb as unknown as Entry;
+    if (this._state !== PENDING) this._loop._soon(runEntry, this, entry);
+    else this._addEntry(entry);
+  }
+
+  /** Removes every registration of `cb`; returns how many were removed. */
+  removeDoneCallback(cb: (fut: this) => void): number {
+    return this._removeEntry(cb as unknown as Entry);
+  }
+
+  /**
+   * Makes the future awaitable. Inside a task, `await fut` also makes `fut` the task's waiter, so
+   * cancelling the task cancels `fut`. A `then` with both callbacks counts as such an await.
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this._then(onfulfilled, onrejected, true);
+  }
+
+  /** Like `Promise.prototype.catch`. */
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this._then(null, onrejected, false) as Promise<T | R>;
+  }
+
+  /** Like `Promise.prototype.finally`. */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return Promise.prototype.finally.call(this._then(null, null, false), onfinally) as Promise<T>;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** @internal */
+  _then(onF: ((v: never) => unknown) | null | undefined, onR: ((e: unknown) => unknown) | null | undefined, asAwait: boolean): Promise<never> {
+    const aw = new Awaiter(onF, onR);
+    capturing = aw;
+    const p = new Promise<never>(capture as (res: (v: never) => void, rej: (e: unknown) => void) => void);
+    capturing = null;
+    if (this._state !== PENDING) {
+      // asyncio: awaiting a done future does not suspend the task; settle in a microtask, no iteration.
+      queueMicrotask(() => aw._settleFrom(this as Future<unknown>));
+      return p;
+    }
+    this._addEntry(aw);
+    if (asAwait && typeof onF === "function" && typeof onR === "function") {
+      const task = currentTaskOrNull();
+      if (task !== null && task._loop === this._loop && task._state === PENDING) {
+        aw._task = task;
+        task._suspendOn(this as Future<unknown>);
+      }
+    }
+    return p;
+  }
+
+  /** @internal */
+  _resolve(value: T): void {
+    this._state = RESOLVED;
+    this._result = value;
+    this._scheduleCallbacks();
+  }
+
+  /** @internal */
+  _fail(error: unknown): void {
+    this._state = REJECTED;
+    this._exception = error;
+    const u: Unretrieved = { loop: this._loop, message: "Future exception was never retrieved", exception: error, ref: new WeakRef(this as Future<unknown>) };
+    this._describeUnretrieved(u);
+    this._unretrieved = u;
+    collected.register(this, u, this);
+    this._loop._unretrieved.add(u);
+    this._scheduleCallbacks();
+  }
+
+  /** @internal Lets Task name itself in the never-retrieved report. */
+  protected _describeUnretrieved(_u: Unretrieved): void {}
+
+  /** @internal The error was seen by someone: no "never retrieved" report. */
+  _retrieved(): void {
+    if (this._unretrieved !== null) {
+      this._loop._unretrieved.delete(this._unretrieved);
+      this._unretrieved = null;
+      collected.unregister(this);
+    }
+  }
+
+  /** @internal Reports the error if nobody retrieved it (the loop calls this at shutdown). */
+  _reportUnretrieved(): void {
+    const u = this._unretrieved;
+    if (u === null) return;
+    this._retrieved();
+    this._loop.callExceptionHandler({
+      message: u.message,
+      exception: u.exception,
+      future: this as Future<unknown>,
+      ...(u.taskName === undefined ? {} : { taskName: u.taskName, task: this as unknown as Task<unknown> }),
+    });
+  }
+
+  /** @internal */
+  _makeCancelledError(): CancelledError {
+    if (this._cancelledExc === null) this._cancelledExc = new CancelledError(this._cancelMessage ?? "");
+    return this._cancelledExc;
+  }
+
+  /** @internal */
+  _addEntry(entry: Entry): void {
+    if (this._cb0 === null && this._cbs === null) this._cb0 = entry;
+    else if (this._cbs === null) {
+      this._cbs = [this._cb0 as Entry, entry];
+      this._cb0 = null;
+    } else this._cbs.push(entry);
+  }
+
+  /** @internal */
+  _removeEntry(entry: Entry): number {
+    if (this._cb0 === entry) {
+      this._cb0 = null;
+      return 1;
+    }
+    const list = this._cbs;
+    if (list === null) return 0;
+    const kept = list.filter((e) => e !== entry);
+    this._cbs = kept.length > 0 ? kept : null;
+    return list.length - kept.length;
+  }
+
+  /** @internal */
+  _scheduleCallbacks(): void {
+    const loop = this._loop;
+    const c0 = this._cb0;
+    if (c0 !== null) {
+      this._cb0 = null;
+      loop._soon(runEntry, this, c0);
+    } else if (this._cbs !== null) {
+      const list = this._cbs;
+      this._cbs = null;
+      for (let i = 0; i < list.length; i++) loop._soon(runEntry, this, list[i]);
+    }
+  }
+
+  /** @internal Number of registered callbacks (for inspection). */
+  _callbackCount(): number {
+    return this._cb0 !== null ? 1 : this._cbs === null ? 0 : this._cbs.length;
+  }
+
+  /** @internal */
+  _stateText(): string {
+    const s = this._state;
+    if (s === PENDING) {
+      const n = this._callbackCount();
+      return n > 0 ? `pending waiters=${n}` : "pending";
+    }
+    if (s === RESOLVED) return `finished result=${inspect(this._result, { depth: 0, breakLength: Infinity })}`;
+    if (s === REJECTED) return `finished exception=${describeError(this._exception)}`;
+    return "cancelled";
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<${this.constructor.name} ${this._stateText()}>`;
+  }
+}
+
+/** `Name('message')`, asyncio-style, for inspect output. @internal */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) return `${e.name}(${JSON.stringify(e.message)})`;
+  return inspect(e, { depth: 0 });
+}
+
+/** Runs one done-callback entry of `this` future. */
+function runEntry(this: Future<unknown>, entry: unknown): void {
+  if (typeof entry === "function") {
+    try {
+      runOutsideTask(entry as (f: Future<unknown>) => void, this);
+    } catch (exception) {
+      this._loop.callExceptionHandler({ message: `Exception in done callback ${(entry as { name: string }).name || "<anonymous>"}()`, exception, future: this });
+    }
+  } else (entry as DoneEntry)._onDone(this);
+}
+
+/** @internal Runs every callback now (for futures completed from inside a loop handle). */
+export function runCallbacksNow(fut: Future<unknown>): void {
+  const c0 = fut._cb0;
+  if (c0 !== null) {
+    fut._cb0 = null;
+    runEntry.call(fut, c0);
+  } else if (fut._cbs !== null) {
+    const list = fut._cbs;
+    fut._cbs = null;
+    for (let i = 0; i < list.length; i++) runEntry.call(fut, list[i]);
+  }
+}
+
+/**
+ * Whether `value` is a tsaio Future (or Task).
+ * @example
+ * ```ts
+ * import { isFuture, Future } from "tsaio";
+ * console.log(isFuture(new Future()), isFuture(Promise.resolve())); // true false
+ * ```
+ */
+export function isFuture(value: unknown): value is Future<unknown> {
+  return value instanceof Future;
+}

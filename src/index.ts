@@ -1,0 +1,41 @@
+/**
+ * tsaio: Python's asyncio for TypeScript on Node.js.
+ * @module
+ */
+export {
+  CancelledError,
+  TimeoutError,
+  InvalidStateError,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  BrokenBarrierError,
+  BrokenExecutorError,
+  DeadlockError,
+  KeyboardInterrupt,
+  ExceptionGroup,
+} from "./errors.js";
+export { Loop, Handle, TimerHandle, type LoopOptions, type ExceptionContext, type ExceptionHandler } from "./loop.js";
+export { Future, isFuture } from "./futures.js";
+export { Task, createTask, currentTask, allTasks, sleep, type TaskOptions, type SleepOptions } from "./tasks.js";
+export {
+  gather,
+  wait,
+  asCompleted,
+  waitFor,
+  shield,
+  ensureFuture,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  ALL_COMPLETED,
+  type Awaitable,
+  type ResultOf,
+  type GatherOptions,
+  type WaitOptions,
+  type WaitResult,
+  type ReturnWhen,
+  type AsCompletedOptions,
+} from "./combinators.js";
+export { timeout, timeoutAt, Timeout } from "./timeouts.js";
+export { taskGroup, TaskGroup } from "./taskgroups.js";
+export { run, Runner, getRunningLoop, type RunOptions } from "./runners.js";

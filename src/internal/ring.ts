@@ -1,0 +1,116 @@
+/**
+ * A growable FIFO of (fn, thisArg, arg) triples in one flat array: the loop's ready queue.
+ * Flat slots mean scheduling an internal callback allocates nothing (no Handle object, no closure).
+ * @internal
+ */
+export type Slot = (this: never, arg: never) => void;
+type AnySlot = (this: unknown, arg: unknown) => void;
+
+export class CallRing {
+  private buf: unknown[];
+  private mask: number; // capacity - 1 (capacity is a power of two, counted in triples)
+  private head = 0;
+  private tail = 0;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.buf = new Array<unknown>(capacity * 3);
+    this.mask = capacity - 1;
+  }
+
+  push(fn: Slot, ctx: unknown, arg: unknown): void {
+    if (this.length > this.mask) this.grow();
+    const i = this.tail * 3;
+    const b = this.buf;
+    b[i] = fn;
+    b[i + 1] = ctx;
+    b[i + 2] = arg;
+    this.tail = (this.tail + 1) & this.mask;
+    this.length++;
+  }
+
+  /** Runs the oldest triple and removes it; the caller checks `length` first. */
+  runFirst(): void {
+    const i = this.head * 3;
+    const b = this.buf;
+    const fn = b[i] as AnySlot;
+    const ctx = b[i + 1];
+    const arg = b[i + 2];
+    b[i] = b[i + 1] = b[i + 2] = undefined; // drop references so finished work can be collected
+    this.head = (this.head + 1) & this.mask;
+    this.length--;
+    fn.call(ctx, arg);
+  }
+
+  /** Calls `visit` on each queued (ctx, arg) pair, oldest first, without removing anything. */
+  forEach(visit: (fn: Slot, ctx: unknown, arg: unknown) => void): void {
+    for (let k = 0, h = this.head; k < this.length; k++, h = (h + 1) & this.mask) {
+      const i = h * 3;
+      visit(this.buf[i] as Slot, this.buf[i + 1], this.buf[i + 2]);
+    }
+  }
+
+  clear(): void {
+    this.buf.fill(undefined);
+    this.head = this.tail = this.length = 0;
+  }
+
+  private grow(): void {
+    const cap = this.mask + 1;
+    const nb = new Array<unknown>(cap * 2 * 3);
+    for (let k = 0, h = this.head; k < this.length; k++, h = (h + 1) & this.mask) {
+      nb[k * 3] = this.buf[h * 3];
+      nb[k * 3 + 1] = this.buf[h * 3 + 1];
+      nb[k * 3 + 2] = this.buf[h * 3 + 2];
+    }
+    this.buf = nb;
+    this.head = 0;
+    this.tail = this.length;
+    this.mask = cap * 2 - 1;
+  }
+}
+
+/** A growable FIFO deque of values (O(1) push/shift), used for waiter lists. @internal */
+export class Deque<T> {
+  private buf: (T | undefined)[];
+  private mask: number;
+  private head = 0;
+  length = 0;
+
+  constructor(capacity = 8) {
+    this.buf = new Array<T | undefined>(capacity);
+    this.mask = capacity - 1;
+  }
+
+  push(v: T): void {
+    if (this.length > this.mask) this.grow();
+    this.buf[(this.head + this.length) & this.mask] = v;
+    this.length++;
+  }
+
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const v = this.buf[this.head];
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.length--;
+    return v;
+  }
+
+  peek(): T | undefined {
+    return this.length === 0 ? undefined : this.buf[this.head];
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let k = 0; k < this.length; k++) yield this.buf[(this.head + k) & this.mask] as T;
+  }
+
+  private grow(): void {
+    const cap = this.mask + 1;
+    const nb = new Array<T | undefined>(cap * 2);
+    for (let k = 0; k < this.length; k++) nb[k] = this.buf[(this.head + k) & this.mask];
+    this.buf = nb;
+    this.head = 0;
+    this.mask = cap * 2 - 1;
+  }
+}

@@ -1,0 +1,52 @@
+/** Argument checks that name the function and the argument, as the API contract requires. @internal */
+
+export function checkFunction(value: unknown, fnName: string, argName: string): void {
+  if (typeof value !== "function") {
+    throw new TypeError(`${fnName}: \`${argName}\` must be a function, got ${describe(value)}`);
+  }
+}
+
+/** A delay in ms: a finite number >= 0. */
+export function checkDelay(value: unknown, fnName: string, argName: string): asserts value is number {
+  if (typeof value !== "number") throw new TypeError(`${fnName}: \`${argName}\` must be a number of milliseconds, got ${describe(value)}`);
+  if (Number.isNaN(value) || value < 0) throw new RangeError(`${fnName}: \`${argName}\` must be >= 0 milliseconds, got ${value}`);
+}
+
+/** A delay in ms or null (no limit). */
+export function checkOptionalDelay(value: unknown, fnName: string, argName: string): asserts value is number | null | undefined {
+  if (value === null || value === undefined) return;
+  checkDelay(value, fnName, argName);
+}
+
+/** A deadline on the loop's clock: a number that is not NaN (Infinity means never). */
+export function checkWhen(value: unknown, fnName: string, argName: string): asserts value is number {
+  if (typeof value !== "number") throw new TypeError(`${fnName}: \`${argName}\` must be a number (ms on the loop's clock), got ${describe(value)}`);
+  if (Number.isNaN(value)) throw new RangeError(`${fnName}: \`${argName}\` must not be NaN`);
+}
+
+export function checkOptions(value: unknown, fnName: string): void {
+  if (value !== undefined && (value === null || typeof value !== "object")) {
+    throw new TypeError(`${fnName}: \`options\` must be an object, got ${describe(value)}`);
+  }
+}
+
+export function checkSignal(value: unknown, fnName: string): asserts value is AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw new TypeError(`${fnName}: \`signal\` must be an AbortSignal, got ${describe(value)}`);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object") {
+    if (typeof (value as { then?: unknown }).then === "function") return "a promise/thenable";
+    return Array.isArray(value) ? "an array" : "an object";
+  }
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
+}

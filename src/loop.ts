@@ -1,0 +1,583 @@
+/**
+ * The event loop: a FIFO ready queue, a timer heap, a clock (real or virtual) and the exception handler.
+ *
+ * ## How a loop iteration maps onto Node
+ * asyncio runs each ready callback to completion, and a task's step runs until the coroutine
+ * suspends. In JS resuming a task only queues microtasks, so the loop must learn when a step has
+ * ended before it runs the next callback; otherwise two tasks' steps interleave and asyncio's order
+ * (`A0 B0 A1 B1` for two `sleep(0)` loops, callbacks seeing a finished step) is lost.
+ *
+ * A step ends when the stepping task suspends on a tsaio awaitable (`Future.then` is called in that
+ * task's context) or when its body settles. Either event calls {@link Loop._stepEnded}, which
+ * continues the loop in a microtask: the whole machinery costs one microtask per step, no macrotask.
+ *
+ * Foreign promises are the hard case: a task that awaits `fetch()` never calls a tsaio `then`. The
+ * loop therefore arms one `setImmediate` watchdog while it waits for a step; it fires only after the
+ * microtask queue has drained, and if the loop is still waiting then, the task is certainly blocked on
+ * something foreign: it is marked *detached* and the loop moves on. When the foreign promise settles,
+ * the task runs again from the microtask queue (outside the loop's ordering) until it awaits a tsaio
+ * awaitable, which re-attaches it. So: steps that only await tsaio objects (or promises that settle
+ * within the same microtask flush) are atomic and ordered exactly as in asyncio; a step that awaits
+ * real I/O costs one macrotask hop and is ordered by Node.
+ *
+ * Fairness to I/O: iterations chain through microtasks, which would starve Node's I/O phases, so
+ * after a time slice (a few ms) the loop yields with `setImmediate` before the next iteration.
+ *
+ * Timers: every tsaio timer lives in one heap; the loop keeps at most one Node timer, for the earliest
+ * deadline. The virtual clock never arms a Node timer: when nothing is ready it jumps to the next
+ * deadline (after a `setImmediate`, so promise chains and I/O callbacks settle first).
+ * @module
+ */
+import { inspect } from "node:util";
+import {
+  enterHandle,
+  leaveHandle,
+  registerDefaultLoopFactory,
+  runOutsideTask,
+  setHandleTask,
+  type HandleState,
+} from "./context.js";
+import { InvalidStateError } from "./errors.js";
+import { Future, type Unretrieved } from "./futures.js";
+import { TimerHeap, type HeapItem } from "./internal/heap.js";
+import { CallRing, type Slot } from "./internal/ring.js";
+import { checkDelay, checkFunction, checkWhen } from "./internal/validate.js";
+import { Task, type TaskOptions } from "./tasks.js";
+
+/** What the exception handler receives: asyncio's context dict as an object. */
+export interface ExceptionContext {
+  /** A human-readable description, e.g. "Task exception was never retrieved". */
+  message: string;
+  /** The error, when there is one. */
+  exception?: unknown;
+  /** The Future or Task concerned, when there is one. */
+  future?: Future<unknown>;
+  /** The task concerned, when there is one. */
+  task?: Task<unknown>;
+  /** The callback handle concerned, when there is one. */
+  handle?: Handle;
+  /** Any other detail. */
+  [key: string]: unknown;
+}
+
+/** An exception handler: `loop.setExceptionHandler((loop, ctx) => …)`. */
+export type ExceptionHandler = (loop: Loop, context: ExceptionContext) => void;
+
+/** Options of a {@link Loop}. */
+export interface LoopOptions {
+  /** `"real"` (default): `performance.now()`. `"virtual"`: time only moves when the loop jumps it. */
+  clock?: "real" | "virtual";
+  /** Debug mode (also on when the environment variable `TSAIO_DEBUG=1`). */
+  debug?: boolean;
+}
+
+/**
+ * A callback scheduled with `callSoon`; `cancel()` stops it from running.
+ * @example
+ * ```ts
+ * import { getRunningLoop } from "tsaio";
+ * const h = getRunningLoop().callSoon(() => console.log("never"));
+ * h.cancel();
+ * console.log(h.cancelled()); // true
+ * ```
+ */
+export class Handle {
+  /** @internal */ _cancelled = false;
+  /** @internal */ _cb: ((...args: never[]) => unknown) | null;
+  /** @internal */ _args: unknown[];
+  /** @internal */ readonly _loop: Loop;
+
+  /** @internal */
+  constructor(loop: Loop, cb: (...args: never[]) => unknown, args: unknown[]) {
+    this._loop = loop;
+    this._cb = cb;
+    this._args = args;
+  }
+
+  /** Stops the callback from running (no effect once it ran). */
+  cancel(): void {
+    if (!this._cancelled) {
+      this._cancelled = true;
+      this._cb = null; // let closures be collected early
+      this._args = [];
+    }
+  }
+
+  /** Whether `cancel()` was called. */
+  cancelled(): boolean {
+    return this._cancelled;
+  }
+
+  /** @internal */
+  _run(): void {
+    const cb = this._cb;
+    if (this._cancelled || cb === null) return;
+    try {
+      runOutsideTask(callWithArgs, this);
+    } catch (exception) {
+      this._loop.callExceptionHandler({ message: `Exception in callback ${describeFn(cb)}`, exception, handle: this });
+    }
+  }
+
+  /** @internal */
+  protected _describe(): string {
+    return `${this._cancelled ? "cancelled " : ""}${this._cb === null ? "" : describeFn(this._cb)}`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<${this.constructor.name} ${this._describe()}>`.replace(/ >$/, ">");
+  }
+}
+
+function callWithArgs(h: Handle): void {
+  (h._cb as (...args: unknown[]) => unknown)(...h._args);
+}
+
+function runHandle(this: Handle): void {
+  this._run();
+}
+
+/**
+ * A callback scheduled with `callLater`/`callAt`: `when()` is its deadline on the loop's clock.
+ * @example
+ * ```ts
+ * import { getRunningLoop } from "tsaio";
+ * const loop = getRunningLoop();
+ * const h = loop.callLater(50, () => console.log("late"));
+ * console.log(h.when() >= loop.time()); // true
+ * h.cancel();
+ * ```
+ */
+export class TimerHandle extends Handle implements HeapItem {
+  /** @internal */ _when: number;
+  /** @internal */ _seq: number;
+  /** @internal */ _slot: Slot;
+  /** @internal */ _ctx: unknown;
+  /** @internal */ _arg: unknown;
+
+  /** @internal */
+  constructor(loop: Loop, when: number, seq: number, cb: (...args: never[]) => unknown, args: unknown[], slot: Slot, ctx: unknown, arg: unknown) {
+    super(loop, cb, args);
+    this._when = when;
+    this._seq = seq;
+    this._slot = slot;
+    this._ctx = ctx;
+    this._arg = arg;
+  }
+
+  /** The deadline, in ms on the loop's clock. */
+  when(): number {
+    return this._when;
+  }
+
+  override cancel(): void {
+    if (!this._cancelled) {
+      super.cancel();
+      this._ctx = this._arg = undefined;
+      this._loop._timerCancelled();
+    }
+  }
+
+  /** @internal */
+  protected override _describe(): string {
+    return `when=${Math.round(this._when * 1000) / 1000} ${super._describe()}`;
+  }
+}
+
+const noop = (): void => {};
+
+/**
+ * The event loop. Get the current one with `getRunningLoop()`; `run()` makes a fresh one per call,
+ * and code outside `run()` uses a default loop bound to Node's own event loop.
+ * @example
+ * ```ts
+ * import { run, getRunningLoop } from "tsaio";
+ * await run(async () => {
+ *   const loop = getRunningLoop();
+ *   loop.callSoon(() => console.log("soon"));
+ *   loop.callLater(10, () => console.log("later"));
+ *   await new Promise((r) => loop.callLater(20, r));
+ * });
+ * ```
+ */
+export class Loop {
+  /** Steps and callbacks longer than this (ms) are reported in debug mode. */
+  slowCallbackDuration = 100;
+
+  /** @internal */ readonly _virtual: boolean;
+  /** @internal */ _now = 0; // virtual time
+  /** @internal */ readonly _ready = new CallRing();
+  /** @internal */ readonly _timers = new TimerHeap<TimerHandle>();
+  /** @internal */ _timerSeq = 0;
+  /** @internal */ _cancelledTimers = 0;
+  /** @internal */ _stepping: Task<unknown> | null = null;
+  /** @internal */ _nDetached = 0;
+  /** @internal */ readonly _tasks = new Set<Task<unknown>>();
+  /** @internal */ _idleHook: (() => void) | null = null;
+  /** @internal Failed futures whose error nobody has retrieved yet. */
+  readonly _unretrieved = new Set<Unretrieved>();
+  /** @internal Futures under `shield()`: kept reachable while they run. */
+  readonly _shielded = new Set<Future<unknown>>();
+
+  private _ntodo = 0; // callbacks left in the current iteration
+  private _active = false; // an iteration is running, a step is awaited, or a drive is scheduled
+  private _inRun = false;
+  private _nodeTimer: NodeJS.Timeout | null = null;
+  private _nodeTimerWhen = Infinity;
+  private _watchdogArmed = false;
+  private _sliceStart = 0;
+  private _closed = false;
+  private _debug: boolean;
+  private _exceptionHandler: ExceptionHandler | null = null;
+  private readonly _save: HandleState = { inHandle: false, task: null, loop: null };
+  /** @internal */ _iterations = 0;
+
+  constructor(options: LoopOptions = {}) {
+    if (options === null || typeof options !== "object") throw new TypeError("Loop: `options` must be an object");
+    const clock = options.clock ?? "real";
+    if (clock !== "real" && clock !== "virtual") throw new TypeError(`Loop: \`clock\` must be "real" or "virtual", got ${String(clock)}`);
+    this._virtual = clock === "virtual";
+    this._debug = options.debug ?? process.env.TSAIO_DEBUG === "1";
+  }
+
+  /** The loop's clock in milliseconds (monotonic; starts at 0 on a virtual clock). */
+  time(): number {
+    return this._virtual ? this._now : performance.now();
+  }
+
+  /** Whether the loop uses a virtual clock. */
+  isVirtual(): boolean {
+    return this._virtual;
+  }
+
+  /** Whether `close()` was called. */
+  isClosed(): boolean {
+    return this._closed;
+  }
+
+  /** Whether the loop is running callbacks right now (an iteration is in progress). */
+  isRunning(): boolean {
+    return this._active;
+  }
+
+  /**
+   * Schedules `cb(...args)` for the next loop iteration. Callbacks run in FIFO order; an error thrown
+   * by one goes to the exception handler and the others still run.
+   */
+  callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle {
+    checkFunction(cb, "callSoon", "callback");
+    this._checkOpen();
+    const h = new Handle(this, cb as (...a: never[]) => unknown, args);
+    this._soon(runHandle, h, undefined);
+    return h;
+  }
+
+  /** Schedules `cb(...args)` to run `ms` milliseconds from now. */
+  callLater<A extends unknown[]>(ms: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    checkDelay(ms, "callLater", "ms");
+    return this.callAt(this.time() + ms, cb, ...args);
+  }
+
+  /** Schedules `cb(...args)` to run when `loop.time()` reaches `when`. */
+  callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    checkWhen(when, "callAt", "when");
+    checkFunction(cb, "callAt", "callback");
+    this._checkOpen();
+    const h = new TimerHandle(this, when, this._timerSeq++, cb as (...a: never[]) => unknown, args, runHandle as Slot, undefined, undefined);
+    h._ctx = h;
+    this._addTimer(h);
+    return h;
+  }
+
+  /** A new pending Future bound to this loop. */
+  createFuture<T>(): Future<T> {
+    return new Future<T>(this);
+  }
+
+  /** Wraps `fn` in a Task scheduled on this loop (see the module-level `createTask`). */
+  createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
+    this._checkOpen();
+    return new Task<T>(fn, options, this);
+  }
+
+  /** Sets the handler called for errors nobody else can receive (null restores the default). */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function") {
+      throw new TypeError(`setExceptionHandler: \`handler\` must be a function or null, got ${typeof handler}`);
+    }
+    this._exceptionHandler = handler;
+  }
+
+  /** The handler set by `setExceptionHandler`, or null. */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this._exceptionHandler;
+  }
+
+  /** Reports an error context to the exception handler (or the default handler, which logs it). */
+  callExceptionHandler(context: ExceptionContext): void {
+    const h = this._exceptionHandler;
+    if (h === null) {
+      this.defaultExceptionHandler(context);
+      return;
+    }
+    try {
+      h(this, context);
+    } catch (exception) {
+      // The handler itself failed: fall back to the default handler so neither error is lost.
+      this.defaultExceptionHandler({ message: "Unhandled error in exception handler", exception, context });
+      this.defaultExceptionHandler(context);
+    }
+  }
+
+  /** Logs the context to stderr: the default exception handler. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const parts = [`tsaio: ${context.message}`];
+    for (const [k, v] of Object.entries(context)) {
+      if (k === "message" || k === "exception") continue;
+      parts.push(`  ${k}: ${inspect(v, { depth: 1 })}`);
+    }
+    if ("exception" in context) parts.push(inspect(context.exception));
+    process.stderr.write(parts.join("\n") + "\n");
+  }
+
+  /** @internal Reports every failed future whose error nobody retrieved (run() calls this at exit). */
+  _reportUnretrieved(): void {
+    for (const u of [...this._unretrieved]) {
+      const fut = u.ref.deref();
+      if (fut !== undefined) fut._reportUnretrieved();
+      else this._unretrieved.delete(u);
+    }
+  }
+
+  /** Whether debug mode is on. */
+  getDebug(): boolean {
+    return this._debug;
+  }
+
+  /** Turns debug mode on or off. */
+  setDebug(enabled: boolean): void {
+    this._debug = Boolean(enabled);
+  }
+
+  /**
+   * Stops the loop for good: pending timers are dropped and no Node timer stays behind.
+   * Throws `InvalidStateError` while a task step is in progress.
+   */
+  close(): void {
+    if (this._closed) return;
+    this._closed = true;
+    this._disarmNodeTimer();
+    this._timers.clear();
+    this._ready.clear();
+    this._ntodo = 0;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** @internal */
+  _checkOpen(): void {
+    if (this._closed) throw new InvalidStateError("the loop is closed");
+  }
+
+  /** @internal Schedules `fn.call(ctx, arg)` for the next iteration; allocates nothing. */
+  _soon(fn: Slot, ctx: unknown, arg: unknown): void {
+    this._ready.push(fn, ctx, arg);
+    if (!this._active) this._kick();
+  }
+
+  /** @internal A timer whose slot is `fn.call(ctx, arg)` (used by sleep: no closure, no Handle args). */
+  _timerAt(when: number, fn: Slot, ctx: unknown, arg: unknown): TimerHandle {
+    const h = new TimerHandle(this, when, this._timerSeq++, noop, [], fn, ctx, arg);
+    this._addTimer(h);
+    return h;
+  }
+
+  private _addTimer(h: TimerHandle): void {
+    this._timers.push(h);
+    if (!this._active) {
+      if (this._virtual) this._kick();
+      else if (h._when < this._nodeTimerWhen) this._armNodeTimer(h._when);
+    }
+  }
+
+  /** @internal */
+  _timerCancelled(): void {
+    this._cancelledTimers++;
+    if (this._cancelledTimers > 64 && this._cancelledTimers * 2 > this._timers.size) {
+      this._timers.compact();
+      this._cancelledTimers = 0;
+    }
+  }
+
+  /** @internal Called by a task when its step ends (it suspended on a tsaio awaitable or settled). */
+  _stepEnded(task: Task<unknown>): void {
+    if (this._stepping !== task) return;
+    this._stepping = null;
+    // Inside a handle the run loop itself sees `_stepping === null` and goes on; otherwise continue
+    // in a microtask (never synchronously: the caller may be user code that keeps running).
+    if (!this._inRun) queueMicrotask(this._drive);
+  }
+
+  /** @internal */
+  _beginStep(task: Task<unknown>): void {
+    this._stepping = task;
+  }
+
+  private _kick(): void {
+    if (this._closed) return;
+    this._active = true;
+    this._disarmNodeTimer();
+    this._sliceStart = performance.now();
+    queueMicrotask(this._drive);
+  }
+
+  private readonly _drive = (): void => {
+    if (this._stepping !== null || this._closed) return;
+    this._runLoop();
+  };
+
+  private readonly _driveFromMacrotask = (): void => {
+    this._sliceStart = performance.now();
+    this._drive();
+  };
+
+  private readonly _watchdog = (): void => {
+    this._watchdogArmed = false;
+    const t = this._stepping;
+    if (t === null) return;
+    // The microtask queue is empty and the step has not ended: the task awaits something foreign.
+    t._detach();
+    this._stepping = null;
+    this._sliceStart = performance.now();
+    if (!this._closed) this._runLoop();
+  };
+
+  private readonly _virtualJump = (): void => {
+    if (this._closed || this._stepping !== null) return;
+    if (this._ready.length === 0) {
+      const top = this._firstLiveTimer();
+      if (top !== undefined && top._when > this._now) this._now = top._when;
+    }
+    this._sliceStart = performance.now();
+    this._runLoop();
+  };
+
+  private readonly _nodeTimerFired = (): void => {
+    this._nodeTimer = null;
+    this._nodeTimerWhen = Infinity;
+    if (this._active || this._closed) return;
+    this._active = true;
+    this._sliceStart = performance.now();
+    this._runLoop();
+  };
+
+  private _runLoop(): void {
+    const ready = this._ready;
+    this._inRun = true;
+    enterHandle(this, null, this._save);
+    try {
+      for (;;) {
+        if (this._ntodo === 0 && !this._startIteration()) return;
+        while (this._ntodo > 0) {
+          this._ntodo--;
+          setHandleTask(null);
+          try {
+            ready.runFirst();
+          } catch (exception) {
+            this.callExceptionHandler({ message: "Exception in callback", exception });
+          }
+          if (this._stepping !== null) {
+            if (!this._watchdogArmed) {
+              this._watchdogArmed = true;
+              setImmediate(this._watchdog);
+            }
+            return;
+          }
+        }
+      }
+    } finally {
+      leaveHandle(this._save);
+      this._inRun = false;
+    }
+  }
+
+  /** Starts the next iteration; false when there is nothing to run now (the wake-up is arranged). */
+  private _startIteration(): boolean {
+    if (this._closed) {
+      this._active = false;
+      return false;
+    }
+    const real = performance.now();
+    if (real - this._sliceStart > 4) {
+      // Time slice used up: let Node run I/O callbacks before the next iteration.
+      setImmediate(this._driveFromMacrotask);
+      return false;
+    }
+    this._iterations++;
+    const now = this._virtual ? this._now : real;
+    const timers = this._timers;
+    const ready = this._ready;
+    let top = timers.peek();
+    while (top !== undefined && top._when <= now) {
+      timers.pop();
+      if (top._cancelled) this._cancelledTimers--;
+      else ready.push(top._slot, top._ctx, top._arg);
+      top = timers.peek();
+    }
+    this._ntodo = ready.length;
+    if (this._ntodo > 0) return true;
+    const next = this._firstLiveTimer();
+    if (next !== undefined) {
+      if (this._virtual) {
+        setImmediate(this._virtualJump);
+      } else {
+        this._active = false;
+        this._armNodeTimer(next._when);
+      }
+      return false;
+    }
+    this._active = false;
+    if (this._idleHook !== null) this._idleHook();
+    return false;
+  }
+
+  private _firstLiveTimer(): TimerHandle | undefined {
+    const timers = this._timers;
+    let top = timers.peek();
+    while (top !== undefined && top._cancelled) {
+      timers.pop();
+      this._cancelledTimers--;
+      top = timers.peek();
+    }
+    return top;
+  }
+
+  private _armNodeTimer(when: number): void {
+    this._disarmNodeTimer();
+    const delay = Math.max(1, Math.ceil(when - performance.now()));
+    this._nodeTimerWhen = when;
+    this._nodeTimer = setTimeout(this._nodeTimerFired, delay);
+  }
+
+  private _disarmNodeTimer(): void {
+    if (this._nodeTimer !== null) {
+      clearTimeout(this._nodeTimer);
+      this._nodeTimer = null;
+      this._nodeTimerWhen = Infinity;
+    }
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const state = this._closed ? "closed" : this._active ? "running" : "idle";
+    const timers = this._timers.size - this._cancelledTimers;
+    return `<Loop ${state} clock=${this._virtual ? "virtual" : "real"} time=${Math.round(this.time())} ready=${this._ready.length} timers=${timers} tasks=${this._tasks.size}${this._debug ? " debug" : ""}>`;
+  }
+}
+
+function describeFn(fn: (...args: never[]) => unknown): string {
+  return fn.name ? `${fn.name}()` : "<anonymous>()";
+}
+
+registerDefaultLoopFactory(() => new Loop());

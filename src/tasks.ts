@@ -1,0 +1,454 @@
+/**
+ * Tasks: functions run concurrently on the loop, cancellable, with asyncio's semantics.
+ *
+ * ## The cancellation model — read this before touching anything
+ *
+ * JS cannot throw into a running async function, so cancellation is cooperative (as in Kotlin's
+ * coroutines) yet observably the same as asyncio's:
+ *
+ * 1. `task.cancel(msg)` counts a request (`cancelling()`), aborts the task's `signal` at once (so
+ *    `fetch`, `fs`, `child_process`… given that signal stop), and then, exactly like asyncio's
+ *    `Task.cancel`, cancels the Future the task is suspended on (`_futWaiter`). That future's
+ *    completion wakes the task with `CancelledError` at its `await`. If there is no such future (the
+ *    task is running, is about to start, is yielding in `sleep(0)`, or awaits a foreign promise), the
+ *    request is kept in `_mustCancel` and delivered at the task's next tsaio await.
+ * 2. Every tsaio await is a cancellation point because awaiting a tsaio object inside a task goes
+ *    through `Future.then`, which registers the task as the future's waiter (`_suspendOn`); a
+ *    pending `_mustCancel` cancels that future right away (asyncio's end-of-step check).
+ * 3. A task whose body settles while a request is still undelivered ends *cancelled*, not with its
+ *    value: the cancellation is never lost. A task that catches `CancelledError` and returns a value
+ *    ends with that value (asyncio allows it; `cancelling()` stays > 0).
+ * 4. Cancelling a task that awaits another Task/Future cancels that one too (it is `_futWaiter`),
+ *    unless it is shielded (`shield()` hands out a separate outer future).
+ * 5. `uncancel()` withdraws a request. `timeout()` and `taskGroup()` compare `cancelling()` before
+ *    and after to tell their own cancellation from an outside one. When the count drops to 0 the
+ *    pending request is dropped (3.13) and the task gets a fresh `signal` on next access.
+ * 6. A body that fails with the `AbortError` caused by its own aborted signal also ends cancelled.
+ *
+ * ## Steps
+ * The loop runs one task step at a time (see loop.ts). A step starts when the loop calls `_step`
+ * (first run) or `_wakeup` (the awaited future completed) and ends at `_suspendOn` or when the body
+ * settles. The ambient current task is entered once per task with AsyncLocalStorage.
+ * @module
+ */
+import { inspect } from "node:util";
+import { currentTaskOrNull, runningLoop, setHandleTask, taskStorage } from "./context.js";
+import { CancelledError } from "./errors.js";
+import {
+  Awaiter,
+  CANCELLED,
+  describeError,
+  Future,
+  PENDING,
+  REJECTED,
+  runCallbacksNow,
+  type Unretrieved,
+} from "./futures.js";
+import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
+import type { Loop } from "./loop.js";
+
+/** Options of `createTask`. */
+export interface TaskOptions {
+  /** The task's name, shown in `util.inspect`, deadlock reports and errors. Default `Task-<n>`. */
+  name?: string;
+}
+
+let taskCounter = 0;
+
+/**
+ * A function running concurrently on the loop: asyncio's `Task`. Create one with `createTask`.
+ * A Task is a Future of the function's result, so it can be awaited, cancelled, and combined.
+ * @example
+ * ```ts
+ * import { createTask, sleep } from "tsaio";
+ * const t = createTask(async () => { await sleep(10); return 42; }, { name: "answer" });
+ * console.log(t.name, await t); // answer 42
+ * ```
+ */
+export class Task<T> extends Future<T> {
+  /** @internal */ _fn: (() => T | PromiseLike<T>) | null;
+  /** @internal */ _name: string;
+  /** @internal */ _futWaiter: Future<unknown> | null = null;
+  /** @internal */ _mustCancel = false;
+  /** @internal */ _numCancelsRequested = 0;
+  /** @internal */ _ac: AbortController | null = null;
+  /** @internal */ _detached = false;
+  /** @internal */ _started = false;
+
+  /** @internal Use `createTask` or `loop.createTask`. */
+  constructor(fn: () => T | PromiseLike<T>, options: TaskOptions | undefined, loop: Loop) {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `createTask: \`fn\` must be a function, e.g. createTask(() => work()); got ${describe(fn)}` +
+          (isThenable(fn) ? " (a started promise already runs outside any task and cannot be cancelled)" : ""),
+      );
+    }
+    checkOptions(options, "createTask");
+    super(loop);
+    const name = options?.name;
+    if (name !== undefined && typeof name !== "string") throw new TypeError(`createTask: \`name\` must be a string, got ${describe(name)}`);
+    this._fn = fn;
+    this._name = name ?? `Task-${++taskCounter}`;
+    loop._tasks.add(this as Task<unknown>);
+    loop._soon(taskStep, this, undefined);
+  }
+
+  /** The task's name (settable). */
+  get name(): string {
+    return this._name;
+  }
+  set name(value: string) {
+    this._name = String(value);
+  }
+
+  /**
+   * Requests cancellation: the task gets `CancelledError` at its current or next tsaio await, and
+   * `signal` aborts now. Returns false if the task is already done. `msg` becomes the error's message.
+   */
+  override cancel(msg?: string): boolean {
+    if (this._state !== PENDING) return false;
+    this._numCancelsRequested++;
+    const ac = this._ac;
+    if (ac !== null && !ac.signal.aborted) ac.abort(new CancelledError(msg ?? ""));
+    const w = this._futWaiter;
+    if (w !== null && w.cancel(msg)) return true;
+    // Nothing to pass it to now: deliver it at the task's next step.
+    this._mustCancel = true;
+    this._cancelMessage = msg;
+    return true;
+  }
+
+  /** How many cancellation requests are pending (requests minus `uncancel()` calls). */
+  cancelling(): number {
+    return this._numCancelsRequested;
+  }
+
+  /**
+   * Withdraws one cancellation request and returns the remaining count. At 0, a request not yet
+   * delivered is dropped and `signal` is renewed on next access.
+   */
+  uncancel(): number {
+    if (this._numCancelsRequested > 0) {
+      this._numCancelsRequested--;
+      if (this._numCancelsRequested === 0) {
+        this._mustCancel = false;
+        if (this._ac !== null && this._ac.signal.aborted) this._ac = null;
+      }
+    }
+    return this._numCancelsRequested;
+  }
+
+  /**
+   * An AbortSignal that aborts when the task is asked to cancel (reason: a `CancelledError`). Pass it
+   * to foreign APIs (`fetch`, `fs`, `child_process`, `timers/promises`) so that they stop too.
+   * Made on first use: tasks that never read it pay nothing.
+   */
+  get signal(): AbortSignal {
+    let ac = this._ac;
+    if (ac === null) {
+      ac = this._ac = new AbortController();
+      if (this._numCancelsRequested > 0 || this._state === CANCELLED) ac.abort(new CancelledError(this._cancelMessage ?? ""));
+    }
+    return ac.signal;
+  }
+
+  /** @internal The first step: run the body inside the task's ambient context. */
+  _step(): void {
+    if (this._state !== PENDING) return;
+    if (this._mustCancel) {
+      // Cancelled before it started: the body never runs (asyncio throws into the coroutine's start).
+      this._mustCancel = false;
+      this._finishCancelled(this._makeCancelledError());
+      return;
+    }
+    const fn = this._fn as () => T | PromiseLike<T>;
+    this._fn = null;
+    this._started = true;
+    const loop = this._loop;
+    loop._beginStep(this as Task<unknown>);
+    setHandleTask(this as Task<unknown>);
+    let r: T | PromiseLike<T>;
+    try {
+      r = taskStorage.run(this as Task<unknown>, fn);
+    } catch (e) {
+      this._bodyRejected(e);
+      return;
+    }
+    if (isThenable(r)) {
+      if (r instanceof Future) {
+        // The body handed back a tsaio awaitable: the task awaits it (and can cancel it).
+        (r as Future<T>)._then((v: T) => this._bodyFulfilled(v), (e: unknown) => this._bodyRejected(e), true);
+      } else {
+        r.then(
+          (v) => this._bodyFulfilled(v),
+          (e: unknown) => this._bodyRejected(e),
+        );
+      }
+    } else this._bodyFulfilled(r);
+  }
+
+  /** @internal The awaited future completed: resume the body (a new step). */
+  _wakeup(fut: Future<unknown>, aw: Awaiter): void {
+    this._futWaiter = null;
+    this._loop._beginStep(this as Task<unknown>);
+    setHandleTask(this as Task<unknown>);
+    if (this._mustCancel) {
+      this._mustCancel = false;
+      let exc: unknown;
+      if (fut._state === CANCELLED) exc = fut._makeCancelledError();
+      else if (fut._state === REJECTED && fut._exception instanceof CancelledError) {
+        fut._retrieved();
+        exc = fut._exception;
+      } else {
+        if (fut._state === REJECTED) fut._retrieved();
+        exc = this._makeCancelledError();
+      }
+      aw._reject(exc);
+    } else aw._settleFrom(fut);
+  }
+
+  /** @internal The body awaits `fut` (a tsaio awaitable): the step ends here. */
+  _suspendOn(fut: Future<unknown>): void {
+    this._futWaiter = fut;
+    if (this._detached) this._attach();
+    if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+    this._loop._stepEnded(this as Task<unknown>);
+  }
+
+  /** @internal The loop's watchdog found the task blocked on a foreign promise. */
+  _detach(): void {
+    if (!this._detached) {
+      this._detached = true;
+      this._loop._nDetached++;
+    }
+  }
+
+  private _attach(): void {
+    this._detached = false;
+    this._loop._nDetached--;
+  }
+
+  private _bodyFulfilled(v: T): void {
+    if (this._state !== PENDING) return;
+    if (this._mustCancel) {
+      // A request the body never observed: the task ends cancelled, its value is dropped.
+      this._mustCancel = false;
+      this._finishCancelled(this._makeCancelledError());
+    } else {
+      this._resolve(v);
+      this._afterBody();
+    }
+  }
+
+  private _bodyRejected(e: unknown): void {
+    if (this._state !== PENDING) return;
+    if (e instanceof CancelledError) {
+      this._mustCancel = false;
+      this._finishCancelled(e);
+    } else if (this._ac !== null && this._ac.signal.aborted && isAbortFrom(e, this._ac.signal)) {
+      this._mustCancel = false;
+      this._finishCancelled(this._ac.signal.reason as CancelledError);
+    } else {
+      this._fail(e);
+      this._afterBody();
+    }
+  }
+
+  private _finishCancelled(exc: CancelledError): void {
+    this._state = CANCELLED;
+    this._cancelledExc = exc;
+    this._cancelMessage = exc.message;
+    this._scheduleCallbacks();
+    this._afterBody();
+  }
+
+  private _afterBody(): void {
+    const loop = this._loop;
+    loop._tasks.delete(this as Task<unknown>);
+    if (this._detached) this._attach();
+    loop._stepEnded(this as Task<unknown>);
+  }
+
+  /** @internal */
+  override _makeCancelledError(): CancelledError {
+    if (this._cancelledExc === null) this._cancelledExc = new CancelledError(this._cancelMessage ?? "");
+    return this._cancelledExc;
+  }
+
+  /** @internal */
+  protected override _describeUnretrieved(u: Unretrieved): void {
+    u.message = "Task exception was never retrieved";
+    u.taskName = this._name;
+  }
+
+  /** @internal What the task is waiting on, for inspection and deadlock reports. */
+  _waitingOnText(): string {
+    const w = this._futWaiter;
+    if (w !== null) return inspect(w);
+    if (this._detached) return "a foreign promise";
+    if (!this._started) return "its first step";
+    return "nothing (ready to run)";
+  }
+
+  /** @internal */
+  override [inspect.custom](): string {
+    let s = `<Task ${this._state === PENDING ? "pending" : this._stateText()} name=${JSON.stringify(this._name)}`;
+    if (this._state === PENDING) {
+      if (this._numCancelsRequested > 0) s += ` cancelling=${this._numCancelsRequested}`;
+      if (this._futWaiter !== null) s += ` waiting on ${inspect(this._futWaiter)}`;
+      else if (this._detached) s += " waiting on a foreign promise";
+    }
+    return s + ">";
+  }
+}
+
+function taskStep(this: Task<unknown>): void {
+  this._step();
+}
+
+function isAbortFrom(e: unknown, signal: AbortSignal): boolean {
+  if (e === signal.reason) return true;
+  if (e instanceof Error) return e.name === "AbortError" || (e as { cause?: unknown }).cause === signal.reason;
+  return false;
+}
+
+/**
+ * Runs `fn` as a new Task on the running loop and returns the Task. `fn` starts on the next loop
+ * iteration, not inside `createTask` (asyncio's order). Pass a function, never a started promise.
+ * @example
+ * ```ts
+ * import { createTask, sleep } from "tsaio";
+ * const t = createTask(() => sleep(10, "done"), { name: "napper" });
+ * console.log(await t); // done
+ * ```
+ */
+export function createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
+  const loop = runningLoop();
+  return loop.createTask(fn, options);
+}
+
+/**
+ * The task running the current code, or null outside tasks (and in plain loop callbacks).
+ * Found from any depth of calls inside the task.
+ * @example
+ * ```ts
+ * import { createTask, currentTask } from "tsaio";
+ * const t = createTask(async () => currentTask()?.name, { name: "me" });
+ * console.log(await t); // me
+ * ```
+ */
+export function currentTask(): Task<unknown> | null {
+  return currentTaskOrNull();
+}
+
+/**
+ * The tasks of `loop` (default: the running loop) that are not done yet.
+ * @example
+ * ```ts
+ * import { createTask, allTasks, sleep } from "tsaio";
+ * const t = createTask(() => sleep(5));
+ * console.log(allTasks().has(t)); // true
+ * await t;
+ * ```
+ */
+export function allTasks(loop?: Loop): Set<Task<unknown>> {
+  const l = loop ?? runningLoop();
+  const out = new Set<Task<unknown>>();
+  for (const t of l._tasks) if (t._state === PENDING) out.add(t);
+  return out;
+}
+
+/** Options of `sleep`. */
+export interface SleepOptions {
+  /** Aborting it cancels the sleep (the await throws `CancelledError`). */
+  signal?: AbortSignal;
+}
+
+/** A sleep's future: cancelling it cancels its timer. @internal */
+class SleepFuture<T> extends Future<T> {
+  _timer: { cancel(): void } | null = null;
+  override cancel(msg?: string): boolean {
+    if (!super.cancel(msg)) return false;
+    if (this._timer !== null) {
+      this._timer.cancel();
+      this._timer = null;
+    }
+    return true;
+  }
+}
+
+function sleepFire(this: SleepFuture<unknown>, value: unknown): void {
+  if (this._state === PENDING) {
+    this._timer = null;
+    this._resolve(value);
+  }
+}
+
+/**
+ * `sleep(0)`: asyncio's bare `yield`. The task is resumed by the very callback scheduled now, so it
+ * gives up exactly one loop iteration; a cancel arriving meanwhile is delivered at that resume.
+ * @internal
+ */
+class YieldFuture<T> extends Future<T> {
+  override cancel(): boolean {
+    return false;
+  }
+}
+
+function yieldFire(this: YieldFuture<unknown>, value: unknown): void {
+  if (this._state === PENDING) {
+    this._state = 1; // RESOLVED
+    this._result = value;
+    runCallbacksNow(this);
+  }
+}
+
+/**
+ * Waits `ms` milliseconds on the loop's clock and returns `value`. `sleep(0)` yields exactly one loop
+ * iteration. Inside a task it is a cancellation point; `signal` cancels it too.
+ * @example
+ * ```ts
+ * import { sleep } from "tsaio";
+ * const t0 = performance.now();
+ * console.log(await sleep(20, "awake"), performance.now() - t0 >= 19); // awake true
+ * ```
+ */
+export function sleep(ms: number): Future<void>;
+export function sleep<T>(ms: number, value: T, options?: SleepOptions): Future<T>;
+export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<T | undefined> {
+  checkDelay(ms, "sleep", "ms");
+  checkOptions(options, "sleep");
+  const signal = options?.signal;
+  checkSignal(signal, "sleep");
+  const loop = runningLoop();
+  let fut: Future<T | undefined>;
+  if (ms === 0 && signal === undefined) {
+    fut = new YieldFuture<T | undefined>(loop);
+    loop._soon(yieldFire, fut, value);
+    return fut;
+  }
+  const sf = new SleepFuture<T | undefined>(loop);
+  sf._timer = loop._timerAt(loop.time() + ms, sleepFire, sf, value);
+  fut = sf;
+  if (signal !== undefined) cancelOnAbort(fut, signal);
+  return fut;
+}
+
+/** @internal Cancels `fut` when `signal` aborts; the listener is removed once `fut` is done. */
+export function cancelOnAbort(fut: Future<unknown>, signal: AbortSignal): void {
+  if (signal.aborted) {
+    fut.cancel(abortMessage(signal));
+    return;
+  }
+  const onAbort = (): void => {
+    fut.cancel(abortMessage(signal));
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  fut._addEntry({ _onDone: () => signal.removeEventListener("abort", onAbort) });
+}
+
+function abortMessage(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r.message;
+  return r === undefined ? "aborted" : String(r);
+}
