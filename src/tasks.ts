@@ -292,6 +292,17 @@ export class Task<T> extends Future<T> {
 
   /** @internal */
   override [inspect.custom](): string {
+    // Tasks can wait on each other in a cycle (a deadlock worth printing): show each one once.
+    if (inspecting.has(this as Task<unknown>)) return `<Task name=${JSON.stringify(this._name)} (see above)>`;
+    inspecting.add(this as Task<unknown>);
+    try {
+      return this._inspect();
+    } finally {
+      inspecting.delete(this as Task<unknown>);
+    }
+  }
+
+  private _inspect(): string {
     let s = `<Task ${this._state === PENDING ? "pending" : this._stateText()} name=${JSON.stringify(this._name)}`;
     if (this._state === PENDING) {
       if (this._numCancelsRequested > 0) s += ` cancelling=${this._numCancelsRequested}`;
@@ -301,6 +312,8 @@ export class Task<T> extends Future<T> {
     return s + ">";
   }
 }
+
+const inspecting = new Set<Task<unknown>>();
 
 function taskStep(this: Task<unknown>): void {
   this._step();
