@@ -24,6 +24,22 @@ export class CancelledError extends Error {
   constructor(message = "") {
     super(message);
   }
+
+  /**
+   * @internal A CancelledError without a stack trace. Capturing a stack costs microseconds and
+   * cancellation is routine (every timeout, every TaskGroup abort): tsaio's own cancellations use
+   * this; debug mode keeps full stacks.
+   */
+  static _fast(message: string, withStack = false): CancelledError {
+    if (withStack) return new CancelledError(message);
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new CancelledError(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
 }
 
 /**

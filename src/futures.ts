@@ -46,6 +46,8 @@ const collected = new FinalizationRegistry<Unretrieved>((u) => {
   u.loop.callExceptionHandler({ message: u.message, exception: u.exception, ...(u.taskName === undefined ? {} : { taskName: u.taskName }) });
 });
 
+const RESOLVED_PROMISE = Promise.resolve();
+
 // `new Promise(capture)` hands its resolvers to the awaiter being built, without a closure per call.
 let capturing: Awaiter | null = null;
 function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
@@ -228,6 +230,11 @@ export class Future<T> implements PromiseLike<T> {
     return this._then(onfulfilled, onrejected, true);
   }
 
+  /** Makes a Future usable wherever a `Promise` is typed (it has then/catch/finally). */
+  get [Symbol.toStringTag](): string {
+    return "Future";
+  }
+
   /** Like `Promise.prototype.catch`. */
   catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
     return this._then(null, onrejected, false) as Promise<T | R>;
@@ -248,7 +255,7 @@ export class Future<T> implements PromiseLike<T> {
     capturing = null;
     if (this._state !== PENDING) {
       // asyncio: awaiting a done future does not suspend the task; settle in a microtask, no iteration.
-      queueMicrotask(() => aw._settleFrom(this as Future<unknown>));
+      RESOLVED_PROMISE.then(() => aw._settleFrom(this as Future<unknown>));
       return p;
     }
     this._addEntry(aw);
@@ -308,7 +315,7 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal */
   _makeCancelledError(): CancelledError {
-    if (this._cancelledExc === null) this._cancelledExc = new CancelledError(this._cancelMessage ?? "");
+    if (this._cancelledExc === null) this._cancelledExc = CancelledError._fast(this._cancelMessage ?? "", this._loop.getDebug());
     return this._cancelledExc;
   }
 

@@ -140,7 +140,7 @@ export class Runner implements AsyncDisposable {
 }
 
 async function shutdownLoop(loop: Loop): Promise<void> {
-  const leftovers = [...loop._tasks].filter((t) => !t.done());
+  const leftovers = loop._pendingTasks().filter((t) => !t.done());
   for (const t of leftovers) t.cancel();
   if (leftovers.length > 0) {
     // allSettled: these rejections are inspected below, one by one.
@@ -159,7 +159,7 @@ async function shutdownLoop(loop: Loop): Promise<void> {
 
 function describeDeadlock(loop: Loop): string {
   const lines = ["deadlock: the main task can never be woken (nothing is scheduled, no timer is pending, nothing is in flight)."];
-  const tasks = [...loop._tasks].filter((t) => !t.done());
+  const tasks = loop._pendingTasks().filter((t) => !t.done());
   lines.push(`Waiting tasks (${tasks.length}):`);
   for (const t of tasks) lines.push(`  - ${JSON.stringify(t.name)} waits on ${(t as Task<unknown>)._waitingOnText()}`);
   return lines.join("\n");

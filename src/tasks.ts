@@ -67,7 +67,10 @@ let taskCounter = 0;
  */
 export class Task<T> extends Future<T> {
   /** @internal */ _fn: (() => T | PromiseLike<T>) | null;
-  /** @internal */ _name: string;
+  /** @internal */ _name: string | null; // made on first read: most tasks are never named
+  /** @internal */ readonly _id: number;
+  /** @internal */ _prevTask: Task<unknown> | null = null;
+  /** @internal */ _nextTask: Task<unknown> | null = null;
   /** @internal */ _futWaiter: Future<unknown> | null = null;
   /** @internal */ _mustCancel = false;
   /** @internal */ _numCancelsRequested = 0;
@@ -88,13 +91,15 @@ export class Task<T> extends Future<T> {
     const name = options?.name;
     if (name !== undefined && typeof name !== "string") throw new TypeError(`createTask: \`name\` must be a string, got ${describe(name)}`);
     this._fn = fn;
-    this._name = name ?? `Task-${++taskCounter}`;
-    loop._tasks.add(this as Task<unknown>);
+    this._id = ++taskCounter;
+    this._name = name ?? null;
+    loop._linkTask(this as Task<unknown>);
     loop._soon(taskStep, this, undefined);
   }
 
   /** The task's name (settable). */
   get name(): string {
+    if (this._name === null) this._name = `Task-${this._id}`;
     return this._name;
   }
   set name(value: string) {
@@ -109,7 +114,7 @@ export class Task<T> extends Future<T> {
     if (this._state !== PENDING) return false;
     this._numCancelsRequested++;
     const ac = this._ac;
-    if (ac !== null && !ac.signal.aborted) ac.abort(new CancelledError(msg ?? ""));
+    if (ac !== null && !ac.signal.aborted) ac.abort(CancelledError._fast(msg ?? "", this._loop.getDebug()));
     const w = this._futWaiter;
     if (w !== null && w.cancel(msg)) return true;
     // Nothing to pass it to now: deliver it at the task's next step.
@@ -147,7 +152,7 @@ export class Task<T> extends Future<T> {
     let ac = this._ac;
     if (ac === null) {
       ac = this._ac = new AbortController();
-      if (this._numCancelsRequested > 0 || this._state === CANCELLED) ac.abort(new CancelledError(this._cancelMessage ?? ""));
+      if (this._numCancelsRequested > 0 || this._state === CANCELLED) ac.abort(CancelledError._fast(this._cancelMessage ?? "", this._loop.getDebug()));
     }
     return ac.signal;
   }
@@ -264,21 +269,21 @@ export class Task<T> extends Future<T> {
 
   private _afterBody(): void {
     const loop = this._loop;
-    loop._tasks.delete(this as Task<unknown>);
+    loop._unlinkTask(this as Task<unknown>);
     if (this._detached) this._attach();
     loop._stepEnded(this as Task<unknown>);
   }
 
   /** @internal */
   override _makeCancelledError(): CancelledError {
-    if (this._cancelledExc === null) this._cancelledExc = new CancelledError(this._cancelMessage ?? "");
+    if (this._cancelledExc === null) this._cancelledExc = CancelledError._fast(this._cancelMessage ?? "", this._loop.getDebug());
     return this._cancelledExc;
   }
 
   /** @internal */
   protected override _describeUnretrieved(u: Unretrieved): void {
     u.message = "Task exception was never retrieved";
-    u.taskName = this._name;
+    u.taskName = this.name;
   }
 
   /** @internal What the task is waiting on, for inspection and deadlock reports. */
@@ -293,7 +298,7 @@ export class Task<T> extends Future<T> {
   /** @internal */
   override [inspect.custom](): string {
     // Tasks can wait on each other in a cycle (a deadlock worth printing): show each one once.
-    if (inspecting.has(this as Task<unknown>)) return `<Task name=${JSON.stringify(this._name)} (see above)>`;
+    if (inspecting.has(this as Task<unknown>)) return `<Task name=${JSON.stringify(this.name)} (see above)>`;
     inspecting.add(this as Task<unknown>);
     try {
       return this._inspect();
@@ -303,7 +308,7 @@ export class Task<T> extends Future<T> {
   }
 
   private _inspect(): string {
-    let s = `<Task ${this._state === PENDING ? "pending" : this._stateText()} name=${JSON.stringify(this._name)}`;
+    let s = `<Task ${this._state === PENDING ? "pending" : this._stateText()} name=${JSON.stringify(this.name)}`;
     if (this._state === PENDING) {
       if (this._numCancelsRequested > 0) s += ` cancelling=${this._numCancelsRequested}`;
       if (this._futWaiter !== null) s += ` waiting on ${inspect(this._futWaiter)}`;
@@ -367,7 +372,7 @@ export function currentTask(): Task<unknown> | null {
 export function allTasks(loop?: Loop): Set<Task<unknown>> {
   const l = loop ?? runningLoop();
   const out = new Set<Task<unknown>>();
-  for (const t of l._tasks) if (t._state === PENDING) out.add(t);
+  for (const t of l._pendingTasks()) if (t._state === PENDING) out.add(t);
   return out;
 }
 

@@ -126,13 +126,16 @@ test("a task that never observes its cancellation ends cancelled, its value drop
     await assert.rejects(t, CancelledError);
     assert.equal(t.cancelled(), true);
     // The same when the request arrives while the task awaits a foreign promise.
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => (release = r));
     const u = createTask(async () => {
-      await delay(5);
+      await gate;
       return 13;
     });
     await sleep(0);
     await sleep(0);
     u.cancel();
+    release();
     await assert.rejects(u, CancelledError);
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * Small helpers for the benchmarks: a seeded PRNG, a forced GC, statistics, an interleaved runner
+ * (baseline, tsaio, baseline, tsaio …) and table formatting. No dependencies.
+ * @module
+ */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** mulberry32: a tiny seeded PRNG, so that both sides of a benchmark see the same "random" input. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type GcFn = () => void;
+let gcFn: GcFn | null = (globalThis as { gc?: GcFn }).gc ?? null;
+/** Whether the process was started with `--expose-gc` (otherwise gc is enabled late, via V8 flags). */
+export const gcExposed = gcFn !== null;
+if (gcFn === null) {
+  setFlagsFromString("--expose-gc");
+  gcFn = runInNewContext("gc") as GcFn;
+}
+
+/** A full, synchronous garbage collection (twice, so that weak/finalizer leftovers go too). */
+export function fullGc(): void {
+  (gcFn as GcFn)();
+  (gcFn as GcFn)();
+}
+
+/** V8 heap in use, in bytes. */
+export function heapUsed(): number {
+  return process.memoryUsage().heapUsed;
+}
+
+/** High-resolution time in ms. */
+export const now = (): number => performance.now();
+
+export interface Stats {
+  min: number;
+  median: number;
+  max: number;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 === 1 ? s[(n - 1) >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+export function stats(xs: readonly number[]): Stats {
+  return { min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
+}
+
+/** One sample of a benchmark side: a record of named metrics (ms, bytes, …). */
+export type Sample = Record<string, number>;
+
+/**
+ * Runs `warmup` rounds then `runs` counted rounds of every side in the given order (the baseline
+ * first: baseline, tsaio, baseline, tsaio, …), with a full GC before every sample, outside the
+ * measurement. Returns the counted samples per side, index-aligned by round.
+ */
+export async function interleave(
+  label: string,
+  sides: Record<string, () => Promise<Sample>>,
+  runs: number,
+  warmup: number,
+): Promise<Record<string, Sample[]>> {
+  const names = Object.keys(sides);
+  const out: Record<string, Sample[]> = {};
+  for (const n of names) out[n] = [];
+  const w = Math.max(...names.map((n) => n.length));
+  for (let r = 0; r < warmup + runs; r++) {
+    const counted = r >= warmup;
+    for (const name of names) {
+      fullGc();
+      const s = await sides[name]();
+      if (counted) out[name].push(s);
+      process.stderr.write(`  ${label} ${counted ? `run ${r - warmup + 1}/${runs}` : "warm-up"}  ${name.padEnd(w)}  ${fmtSample(s)}\n`);
+    }
+  }
+  return out;
+}
+
+function fmtSample(s: Sample): string {
+  return Object.entries(s)
+    .map(([k, v]) => `${k}=${fmt(v)}`)
+    .join(" ");
+}
+
+/** A number with sensible precision for a table. */
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1000) return v.toFixed(0);
+  if (a >= 100) return v.toFixed(1);
+  if (a >= 10) return v.toFixed(2);
+  return v.toFixed(3);
+}
+
+/** Renders rows as an aligned text table (first row is the header). */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  const line = (r: string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  const sep = widths.map((w) => "-".repeat(w)).join("  ");
+  return [line(rows[0]), sep, ...rows.slice(1).map(line)].join("\n");
+}
