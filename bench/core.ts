@@ -111,7 +111,7 @@ const durations: number[] = (() => {
   for (let i = 0; i < N_SLEEPS; i++) d[i] = 1 + Math.floor(rnd() * 100);
   return d;
 })();
-const maxDuration = Math.max(...durations);
+const maxDuration = durations.reduce((a, b) => (b > a ? b : a), 0);
 
 async function sleepsBaseline(): Promise<Sample> {
   const n = N_SLEEPS;

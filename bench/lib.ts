@@ -55,7 +55,7 @@ export function median(xs: readonly number[]): number {
 }
 
 export function stats(xs: readonly number[]): Stats {
-  return { min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
+  return { min: xs.reduce((a, b) => Math.min(a, b), Infinity), median: median(xs), max: xs.reduce((a, b) => Math.max(a, b), -Infinity) };
 }
 
 /** One sample of a benchmark side: a record of named metrics (ms, bytes, …). */

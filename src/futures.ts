@@ -261,6 +261,12 @@ export class Future<T> implements PromiseLike<T> {
     this._addEntry(aw);
     if (asAwait && typeof onF === "function" && typeof onR === "function") {
       const task = currentTaskOrNull();
+      if (task === (this as unknown)) {
+        // asyncio refuses this too: the task could never wake up, and cancelling it would recurse.
+        this._removeEntry(aw);
+        aw._reject(new InvalidStateError(`a task cannot await itself (${task.name})`));
+        return p;
+      }
       if (task !== null && task._loop === this._loop && task._state === PENDING) {
         aw._task = task;
         task._suspendOn(this as Future<unknown>);

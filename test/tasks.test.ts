@@ -292,3 +292,13 @@ test("100,000 waiting tasks all finish when cancelled", async () => {
     assert.equal(allTasks().size, 1);
   });
 });
+
+test("a task awaiting itself gets InvalidStateError instead of hanging", async () => {
+  await runVirtual(async () => {
+    const t: Task<unknown> = createTask(async () => {
+      await sleep(0);
+      return await t;
+    });
+    await assert.rejects(t, { name: "InvalidStateError", message: /cannot await itself/ });
+  });
+});
