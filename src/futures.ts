@@ -255,13 +255,13 @@ export class Future<T> implements PromiseLike<T> {
     capturing = null;
     if (this._state !== PENDING) {
       // asyncio: awaiting a done future does not suspend the task; settle in a microtask, no iteration.
-      RESOLVED_PROMISE.then(() => aw._settleFrom(this as Future<unknown>));
+      void RESOLVED_PROMISE.then(() => aw._settleFrom(this as Future<unknown>));
       return p;
     }
     this._addEntry(aw);
     if (asAwait && typeof onF === "function" && typeof onR === "function") {
       const task = currentTaskOrNull();
-      if (task === (this as unknown)) {
+      if (task !== null && task === (this as unknown)) {
         // asyncio refuses this too: the task could never wake up, and cancelling it would recurse.
         this._removeEntry(aw);
         aw._reject(new InvalidStateError(`a task cannot await itself (${task.name})`));

@@ -449,7 +449,7 @@ export class Loop {
     this._stepping = null;
     // Inside a handle the run loop itself sees `_stepping === null` and goes on; otherwise continue
     // in a microtask (never synchronously: the caller may be user code that keeps running).
-    if (!this._inRun) RESOLVED.then(this._drive);
+    if (!this._inRun) void RESOLVED.then(this._drive);
   }
 
   /** @internal */
@@ -462,7 +462,7 @@ export class Loop {
     this._active = true;
     this._disarmNodeTimer();
     this._sliceStart = performance.now();
-    RESOLVED.then(this._drive);
+    void RESOLVED.then(this._drive);
   }
 
   private readonly _drive = (): void => {

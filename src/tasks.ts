@@ -37,7 +37,6 @@ import { CancelledError } from "./errors.js";
 import {
   Awaiter,
   CANCELLED,
-  describeError,
   Future,
   PENDING,
   REJECTED,
@@ -182,9 +181,10 @@ export class Task<T> extends Future<T> {
     if (isThenable(r)) {
       if (r instanceof Future) {
         // The body handed back a tsaio awaitable: the task awaits it (and can cancel it).
-        (r as Future<T>)._then((v: T) => this._bodyFulfilled(v), (e: unknown) => this._bodyRejected(e), true);
+        void (r as Future<T>)._then((v: T) => this._bodyFulfilled(v), (e: unknown) => this._bodyRejected(e), true);
       } else {
-        r.then(
+        // The handlers never throw, so the derived promise cannot reject.
+        void r.then(
           (v) => this._bodyFulfilled(v),
           (e: unknown) => this._bodyRejected(e),
         );

@@ -10,11 +10,14 @@ class ZeroDivisionError extends Error {
 
 export async function main(trace: Trace): Promise<void> {
   const me = currentTask()!;
+  // CPython keeps a TaskGroup's children in a set: the order they are cancelled in is unspecified,
+  // so the children only record what happened and it is traced sorted afterwards.
+  const events: string[] = [];
   const stubborn = async () => {
     try {
       await sleep(1000);
     } catch {
-      trace("child raising KeyError on cancel");
+      events.push("child raising KeyError on cancel");
       throw new KeyError("k");
     }
   };
@@ -22,7 +25,7 @@ export async function main(trace: Trace): Promise<void> {
     try {
       await sleep(1000);
     } finally {
-      trace("quiet child cleanup");
+      events.push("quiet child cleanup");
     }
   };
   try {
@@ -37,4 +40,5 @@ export async function main(trace: Trace): Promise<void> {
     const eg = e as ExceptionGroup;
     trace(eg.name, eg.exceptions.map((x) => (x as Error).name).join(","), "cancelling", me.cancelling());
   }
+  trace("children:", [...events].sort().join(";"));
 }

@@ -6,11 +6,11 @@ class ValueError extends Error {
 }
 
 export async function main(trace: Trace): Promise<void> {
-  let runnerTask!: Task<void>;
+  const holder: { runner?: Task<void> } = {};
   const fail = async () => {
     await sleep(10);
     trace("child cancels runner and raises");
-    runnerTask.cancel();
+    holder.runner!.cancel();
     throw new ValueError("v");
   };
   const runner = async () => {
@@ -33,7 +33,7 @@ export async function main(trace: Trace): Promise<void> {
     }
   };
   const r = createTask(() => runner());
-  runnerTask = r;
+  holder.runner = r;
   try {
     await r;
   } catch {

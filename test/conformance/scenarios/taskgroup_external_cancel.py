@@ -1,11 +1,14 @@
 import asyncio
 
 async def main(trace):
+    # CPython keeps a TaskGroup's children in a set: the order they are cancelled in is unspecified,
+    # so the children only record their cancellation and it is traced sorted afterwards.
+    events = []
     async def child(n):
         try:
             await asyncio.sleep(1)
         except asyncio.CancelledError:
-            trace("child cancelled", n)
+            events.append("child cancelled %d" % n)
             raise
 
     async def runner():
@@ -27,6 +30,7 @@ async def main(trace):
         await r
     except asyncio.CancelledError:
         trace("runner cancelled", r.cancelled())
+    trace("children:", ";".join(sorted(events)))
 
     async def bad_cleanup():
         try:
@@ -57,3 +61,4 @@ async def main(trace):
         trace("runner2 returned", res)
     except asyncio.CancelledError:
         trace("runner2 cancelled", r2.cancelled())
+    trace("children:", ";".join(sorted(events)))

@@ -6,11 +6,14 @@ class ValueError extends Error {
 }
 
 export async function main(trace: Trace): Promise<void> {
+  // CPython keeps a TaskGroup's children in a set: the order they are cancelled in is unspecified,
+  // so the children only record their cancellation and it is traced sorted afterwards.
+  const events: string[] = [];
   const child = async (n: number) => {
     try {
       await sleep(1000);
     } catch (e) {
-      trace("child cancelled", n);
+      events.push(`child cancelled ${n}`);
       throw e;
     }
   };
@@ -37,6 +40,7 @@ export async function main(trace: Trace): Promise<void> {
   } catch {
     trace("runner cancelled", r.cancelled());
   }
+  trace("children:", [...events].sort().join(";"));
 
   const badCleanup = async () => {
     try {
@@ -75,4 +79,5 @@ export async function main(trace: Trace): Promise<void> {
   } catch {
     trace("runner2 cancelled", r2.cancelled());
   }
+  trace("children:", [...events].sort().join(";"));
 }
