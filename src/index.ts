@@ -15,7 +15,7 @@ export {
   KeyboardInterrupt,
   ExceptionGroup,
 } from "./errors.js";
-export { Loop, Handle, TimerHandle, type LoopOptions, type ExceptionContext, type ExceptionHandler } from "./loop.js";
+export { Loop, Handle, TimerHandle, registerDefaultExecutorFactory, type ExecutorLike, type LoopOptions, type ExceptionContext, type ExceptionHandler } from "./loop.js";
 export { Future, isFuture } from "./futures.js";
 export { Task, createTask, currentTask, allTasks, sleep, type TaskOptions, type SleepOptions } from "./tasks.js";
 export {
@@ -39,3 +39,8 @@ export {
 export { timeout, timeoutAt, Timeout } from "./timeouts.js";
 export { taskGroup, TaskGroup } from "./taskgroups.js";
 export { run, Runner, getRunningLoop, type RunOptions } from "./runners.js";
+export * from "./locks.js";
+export * from "./queues.js";
+export * from "./limiters.js";
+export * from "./retry.js";
+export * from "./executors/index.js";

@@ -63,6 +63,25 @@ export interface ExceptionContext {
 /** An exception handler: `loop.setExceptionHandler((loop, ctx) => …)`. */
 export type ExceptionHandler = (loop: Loop, context: ExceptionContext) => void;
 
+/**
+ * What `loop.runInExecutor` needs from an executor. The executors module implements it; the loop
+ * only forwards, so that the loop does not import worker code.
+ */
+export interface ExecutorLike {
+  /** Submits `fn(...args)` and returns a tsaio Future of its result. */
+  submit(fn: (...args: never[]) => unknown, ...args: unknown[]): Future<unknown>;
+  /** Stops the executor; `wait` waits for running work. */
+  shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
+}
+
+/** @internal How the default executor is made (registered by the executors module). */
+let makeDefaultExecutor: ((loop: Loop) => ExecutorLike) | null = null;
+
+/** @internal Called by the executors module when it loads. */
+export function registerDefaultExecutorFactory(factory: (loop: Loop) => ExecutorLike): void {
+  makeDefaultExecutor = factory;
+}
+
 /** Options of a {@link Loop}. */
 export interface LoopOptions {
   /** `"real"` (default): `performance.now()`. `"virtual"`: time only moves when the loop jumps it. */
@@ -235,6 +254,7 @@ export class Loop {
   private _closed = false;
   private _debug: boolean;
   private _exceptionHandler: ExceptionHandler | null = null;
+  private _defaultExecutor: ExecutorLike | null = null;
   private readonly _save: HandleState = { inHandle: false, task: null, loop: null };
   /** @internal */ _iterations = 0;
 
@@ -304,6 +324,37 @@ export class Loop {
   createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
     this._checkOpen();
     return new Task<T>(fn, options, this);
+  }
+
+  /**
+   * Runs `fn(...args)` on `executor` (null: the loop's default executor, made on first use and shut
+   * down by `run()` at exit) and returns a Future of the result.
+   */
+  runInExecutor<A extends unknown[], R>(executor: ExecutorLike | null, fn: (...args: A) => R, ...args: A): Future<Awaited<R>> {
+    this._checkOpen();
+    let ex = executor;
+    if (ex === null) {
+      if (this._defaultExecutor === null) {
+        if (makeDefaultExecutor === null) throw new InvalidStateError("runInExecutor: no default executor is available");
+        this._defaultExecutor = makeDefaultExecutor(this);
+      }
+      ex = this._defaultExecutor;
+    } else if (typeof ex !== "object" || typeof ex.submit !== "function") {
+      throw new TypeError("runInExecutor: `executor` must be an executor (with submit) or null");
+    }
+    return ex.submit(fn as (...args: never[]) => unknown, ...args) as Future<Awaited<R>>;
+  }
+
+  /** Sets the executor `runInExecutor(null, …)` uses. */
+  setDefaultExecutor(executor: ExecutorLike | null): void {
+    this._defaultExecutor = executor;
+  }
+
+  /** @internal Shuts the default executor down (run() calls this at exit). */
+  async _shutdownDefaultExecutor(): Promise<void> {
+    const ex = this._defaultExecutor;
+    this._defaultExecutor = null;
+    if (ex !== null) await ex.shutdown({ wait: true });
   }
 
   /** Sets the handler called for errors nobody else can receive (null restores the default). */

@@ -153,6 +153,7 @@ async function shutdownLoop(loop: Loop): Promise<void> {
       loop.callExceptionHandler({ message: "unhandled exception during run() shutdown", exception, task: t });
     }
   }
+  await loop._shutdownDefaultExecutor();
   loop._reportUnretrieved();
   loop.close();
 }
