@@ -15,7 +15,7 @@ export {
   KeyboardInterrupt,
   ExceptionGroup,
 } from "./errors.js";
-export { Loop, Handle, TimerHandle, registerDefaultExecutorFactory, type ExecutorLike, type LoopOptions, type ExceptionContext, type ExceptionHandler } from "./loop.js";
+export { Loop, Handle, TimerHandle, type ExecutorLike, type LoopOptions, type ExceptionContext, type ExceptionHandler } from "./loop.js";
 export { Future, isFuture } from "./futures.js";
 export { Task, createTask, currentTask, allTasks, sleep, type TaskOptions, type SleepOptions } from "./tasks.js";
 export {
