@@ -332,6 +332,11 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>>, DoneEntry {
  * Iterates over awaitables (functions become Tasks) in completion order, yielding the Futures
  * themselves: await each one for its result or error. With `timeout`, the iteration throws
  * `TimeoutError` once it passes; the unfinished work is not cancelled.
+ *
+ * Typing note: TypeScript types the loop variable of `for await` as the *awaited* element type
+ * (`T`), although at run time it is the `Future<T>` itself (an async iterator's values are not
+ * awaited). `await f` is right either way; to call Future methods write `f as unknown as Future<T>`,
+ * or iterate with `.next()`, whose result is typed `Future<T>`.
  * @example
  * ```ts
  * import { asCompleted, sleep } from "tsaio";

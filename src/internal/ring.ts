@@ -101,6 +101,25 @@ export class Deque<T> {
     return this.length === 0 ? undefined : this.buf[this.head];
   }
 
+  /** Removes every value for which `keep` returns false, preserving order. O(n). */
+  retain(keep: (v: T) => boolean): void {
+    let n = 0;
+    const len = this.length;
+    for (let k = 0; k < len; k++) {
+      const i = (this.head + k) & this.mask;
+      const v = this.buf[i] as T;
+      this.buf[i] = undefined;
+      if (keep(v)) this.buf[(this.head + n++) & this.mask] = v;
+    }
+    this.length = n;
+  }
+
+  /** Drops every value. */
+  clear(): void {
+    this.buf.fill(undefined);
+    this.head = this.length = 0;
+  }
+
   *[Symbol.iterator](): IterableIterator<T> {
     for (let k = 0; k < this.length; k++) yield this.buf[(this.head + k) & this.mask] as T;
   }

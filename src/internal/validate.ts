@@ -50,3 +50,20 @@ export function describe(value: unknown): string {
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
 }
+
+/** An integer count >= `min` (Infinity allowed when `allowInfinity`). */
+export function checkCount(value: unknown, fnName: string, argName: string, min: number, allowInfinity = false): asserts value is number {
+  if (typeof value !== "number") throw new TypeError(`${fnName}: \`${argName}\` must be an integer, got ${describe(value)}`);
+  if (value === Infinity && allowInfinity) return;
+  if (!Number.isInteger(value)) throw new RangeError(`${fnName}: \`${argName}\` must be an integer${allowInfinity ? " or Infinity" : ""}, got ${value}`);
+  if (value < min) throw new RangeError(`${fnName}: \`${argName}\` must be >= ${min}, got ${value}`);
+}
+
+/** The `signal` of a `{ signal }` options object, checked. */
+export function signalOf(options: unknown, fnName: string): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  checkOptions(options, fnName);
+  const signal = (options as { signal?: unknown }).signal;
+  checkSignal(signal, fnName);
+  return signal;
+}
