@@ -72,7 +72,7 @@ export interface GatherOptions {
 }
 
 /** gather()'s future: cancelling it cancels every child (asyncio's `_GatheringFuture`). @internal */
-class GatheringFuture<T> extends Future<T> implements DoneEntry {
+export class GatheringFuture<T> extends Future<T> implements DoneEntry {
   _children: Future<unknown>[];
   _nfinished = 0;
   _cancelRequested = false;
@@ -399,6 +399,20 @@ export async function waitFor<T>(aw: Awaitable<T>, ms: number | null): Promise<T
   return timeout(ms ?? null, () => (aw instanceof Future ? (aw as Future<T>) : ensureFuture(aw)));
 }
 
+/** shield()'s outer future: it remembers the inner one for introspection. @internal */
+export class ShieldFuture<T> extends Future<T> {
+  constructor(
+    loop: Loop,
+    readonly _inner: Future<T>,
+  ) {
+    super(loop);
+  }
+
+  override [inspect.custom](): string {
+    return `<ShieldFuture ${this._stateText()} inner=${inspect(this._inner)}>`;
+  }
+}
+
 /**
  * Protects `aw` from cancellation: cancelling the caller (or the returned Future) makes the caller's
  * await throw `CancelledError` while the inner work keeps running to its own result. If the inner
@@ -415,7 +429,7 @@ export function shield<T>(aw: Awaitable<T>): Future<T> {
   const inner = ensureFuture(aw);
   if (inner.done()) return inner;
   const loop = inner._loop;
-  const outer = new Future<T>(loop);
+  const outer = new ShieldFuture<T>(loop, inner);
   const innerDone: DoneEntry = {
     _onDone(): void {
       loop._shielded.delete(inner);

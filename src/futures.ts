@@ -14,6 +14,7 @@ import { inspect } from "node:util";
 import { currentTaskOrNull, runOutsideTask, runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { checkFunction } from "./internal/validate.js";
+import { creationStackOf, trackCreation, untrack } from "./instrument.js";
 import type { Loop } from "./loop.js";
 import type { Task } from "./tasks.js";
 
@@ -132,6 +133,7 @@ export class Future<T> implements PromiseLike<T> {
   /** A pending future on `loop` (default: the running loop). */
   constructor(loop?: Loop) {
     this._loop = loop ?? runningLoop();
+    if (this._loop._debug) trackCreation(this as Future<unknown>, "Future");
   }
 
   /** The loop this future belongs to. */
@@ -311,10 +313,12 @@ export class Future<T> implements PromiseLike<T> {
     const u = this._unretrieved;
     if (u === null) return;
     this._retrieved();
+    const createdAt = creationStackOf(this as Future<unknown>);
     this._loop.callExceptionHandler({
       message: u.message,
       exception: u.exception,
       future: this as Future<unknown>,
+      ...(createdAt === undefined ? {} : { createdAt }),
       ...(u.taskName === undefined ? {} : { taskName: u.taskName, task: this as unknown as Task<unknown> }),
     });
   }
@@ -350,6 +354,7 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal */
   _scheduleCallbacks(): void {
     const loop = this._loop;
+    if (loop._debug) untrack(this as Future<unknown>);
     const c0 = this._cb0;
     if (c0 !== null) {
       this._cb0 = null;
@@ -411,6 +416,25 @@ export function runCallbacksNow(fut: Future<unknown>): void {
     const list = fut._cbs;
     fut._cbs = null;
     for (let i = 0; i < list.length; i++) runEntry.call(fut, list[i]);
+  }
+}
+
+/**
+ * A Future that a synchronization object (a Lock, a Queue, an executor…) hands to a waiting task.
+ * It remembers its owner so that `util.inspect`, `taskTree()` and deadlock reports can say what
+ * the task waits on (`waiting on <Lock locked waiters=2>`).
+ * @internal
+ */
+export class WaiterFuture<T> extends Future<T> {
+  constructor(
+    loop: Loop,
+    readonly _owner: object,
+  ) {
+    super(loop);
+  }
+
+  override [inspect.custom](): string {
+    return this._state === PENDING ? inspect(this._owner) : super[inspect.custom]();
   }
 }
 

@@ -39,6 +39,8 @@ export {
 export { timeout, timeoutAt, Timeout } from "./timeouts.js";
 export { taskGroup, TaskGroup } from "./taskgroups.js";
 export { run, Runner, getRunningLoop, type RunOptions } from "./runners.js";
+export { taskTree, formatTaskTree, type TaskNode } from "./debug/tree.js";
+export { enableIntrospection, disableIntrospection } from "./debug/introspect.js";
 export * from "./locks.js";
 export * from "./queues.js";
 export * from "./limiters.js";

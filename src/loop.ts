@@ -38,6 +38,7 @@ import {
   type HandleState,
 } from "./context.js";
 import { InvalidStateError } from "./errors.js";
+import { channels, creationStackOf, registerLoop, unregisterLoop } from "./instrument.js";
 import { Future, type Unretrieved } from "./futures.js";
 import { TimerHeap, type HeapItem } from "./internal/heap.js";
 import { CallRing, type Slot } from "./internal/ring.js";
@@ -80,6 +81,10 @@ let makeDefaultExecutor: ((loop: Loop) => ExecutorLike) | null = null;
 /** @internal Called by the executors module when it loads. */
 export function registerDefaultExecutorFactory(factory: (loop: Loop) => ExecutorLike): void {
   makeDefaultExecutor = factory;
+}
+
+function firstFrames(stack: string): string {
+  return stack.split("\n").slice(0, 3).join("\n");
 }
 
 /** Options of a {@link Loop}. */
@@ -252,9 +257,16 @@ export class Loop {
   private _watchdogArmed = false;
   private _sliceStart = 0;
   private _closed = false;
-  private _debug: boolean;
+  /** @internal */ _debug: boolean;
+  /** @internal When the current task step began (debug mode). */
+  _stepStart = 0;
+  /** @internal The handle just run was a task step (its time is checked at the step's end). */
+  _handleWasStep = false;
+  /** @internal The future whose completion resumed the current step (debug mode). */
+  _stepResumedFrom: Future<unknown> | null = null;
   private _exceptionHandler: ExceptionHandler | null = null;
   private _defaultExecutor: ExecutorLike | null = null;
+  private readonly _ref: WeakRef<Loop>;
   private readonly _save: HandleState = { inHandle: false, task: null, loop: null };
   /** @internal */ _iterations = 0;
 
@@ -264,6 +276,7 @@ export class Loop {
     if (clock !== "real" && clock !== "virtual") throw new TypeError(`Loop: \`clock\` must be "real" or "virtual", got ${String(clock)}`);
     this._virtual = clock === "virtual";
     this._debug = options.debug ?? process.env.TSAIO_DEBUG === "1";
+    this._ref = registerLoop(this);
   }
 
   /** The loop's clock in milliseconds (monotonic; starts at 0 on a virtual clock). */
@@ -423,6 +436,7 @@ export class Loop {
   close(): void {
     if (this._closed) return;
     this._closed = true;
+    unregisterLoop(this._ref);
     this._disarmNodeTimer();
     this._timers.clear();
     this._ready.clear();
@@ -498,14 +512,51 @@ export class Loop {
   _stepEnded(task: Task<unknown>): void {
     if (this._stepping !== task) return;
     this._stepping = null;
+    if (this._debug) this._checkSlow(this._stepStart, task, true);
     // Inside a handle the run loop itself sees `_stepping === null` and goes on; otherwise continue
     // in a microtask (never synchronously: the caller may be user code that keeps running).
     if (!this._inRun) void RESOLVED.then(this._drive);
   }
 
   /** @internal */
-  _beginStep(task: Task<unknown>): void {
+  _beginStep(task: Task<unknown>, from: Future<unknown> | null): void {
     this._stepping = task;
+    if (this._debug) {
+      this._stepResumedFrom = from;
+      this._stepStart = performance.now();
+      this._handleWasStep = true;
+    }
+  }
+
+  /**
+   * Debug mode: reports a step or callback that held the thread longer than
+   * `slowCallbackDuration`, naming the task and, when the step ended at an await, where.
+   */
+  private _checkSlow(t0: number, task: Task<unknown> | null, atAwait: boolean): void {
+    const duration = performance.now() - t0;
+    if (duration < this.slowCallbackDuration) return;
+    // Where the step ran: from the await it resumed at (where that future was created) to the
+    // await it suspended at. Both come from creation stacks, recorded in debug mode.
+    let stack: string | undefined;
+    if (task !== null) {
+      const from = this._stepResumedFrom === null ? undefined : creationStackOf(this._stepResumedFrom);
+      const to = atAwait && task._futWaiter !== null ? creationStackOf(task._futWaiter) : undefined;
+      const parts: string[] = [];
+      if (from) parts.push(`resumed at:\n${firstFrames(from)}`);
+      else if (!task._started || this._stepResumedFrom === null) parts.push(`started at:\n${firstFrames(creationStackOf(task) ?? "")}`);
+      if (to) parts.push(`suspended at:\n${firstFrames(to)}`);
+      stack = parts.join("\n") || undefined;
+    }
+    const what = task === null ? "a callback" : `Task ${JSON.stringify(task.name)}`;
+    const message =
+      `Executing ${what} took ${duration.toFixed(1)} ms (slowCallbackDuration is ${this.slowCallbackDuration} ms): something blocked the thread`;
+    if (channels.slow.hasSubscribers) channels.slow.publish({ loop: this, task: task ?? undefined, duration, stack });
+    this.callExceptionHandler({
+      message,
+      duration,
+      ...(task === null ? {} : { task, taskName: task.name }),
+      ...(stack === undefined ? {} : { stack }),
+    });
   }
 
   private _kick(): void {
@@ -533,6 +584,7 @@ export class Loop {
     // The microtask queue is empty and the step has not ended: the task awaits something foreign.
     t._detach();
     this._stepping = null;
+    if (this._debug) this._checkSlow(this._stepStart, t, false);
     this._sliceStart = performance.now();
     if (!this._closed) this._runLoop();
   };
@@ -566,11 +618,14 @@ export class Loop {
         while (this._ntodo > 0) {
           this._ntodo--;
           setHandleTask(null);
+          const t0 = this._debug ? performance.now() : 0;
           try {
             ready.runFirst();
           } catch (exception) {
             this.callExceptionHandler({ message: "Exception in callback", exception });
           }
+          if (this._debug && this._stepping === null && !this._handleWasStep) this._checkSlow(t0, null, false);
+          this._handleWasStep = false;
           if (this._stepping !== null) {
             if (!this._watchdogArmed) {
               this._watchdogArmed = true;

@@ -7,6 +7,8 @@ import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
 import { CancelledError, DeadlockError, InvalidStateError, KeyboardInterrupt } from "./errors.js";
 import { checkFunction, checkOptions } from "./internal/validate.js";
+import { creationStackOf } from "./instrument.js";
+import { enableIntrospection } from "./debug/introspect.js";
 import { Loop, type LoopOptions } from "./loop.js";
 import type { Task } from "./tasks.js";
 
@@ -63,6 +65,7 @@ export class Runner implements AsyncDisposable {
     checkFunction(fn, "run", "main");
     if (this._running) throw new InvalidStateError("Runner.run() cannot be called while it is already running");
     const loop = this.getLoop();
+    if (process.env.TSAIO_INTROSPECT === "1") await enableIntrospection();
     this._running = true;
     const task = loop.createTask(fn, { name: "main" });
     let deadlock: DeadlockError | null = null;
@@ -141,6 +144,18 @@ export class Runner implements AsyncDisposable {
 
 async function shutdownLoop(loop: Loop): Promise<void> {
   const leftovers = loop._pendingTasks().filter((t) => !t.done());
+  if (loop.getDebug()) {
+    // asyncio reports these when they are collected ("Task was destroyed but it is pending!");
+    // here the loop is closing, which is the moment they are abandoned.
+    for (const t of leftovers) {
+      loop.callExceptionHandler({
+        message: `Task ${JSON.stringify(t.name)} was still pending when the loop closed (${t._futWaiter === null ? "" : "waiting on " + t._waitingOnText() + ", "}never awaited to completion); cancelling it`,
+        task: t,
+        taskName: t.name,
+        createdAt: creationStackOf(t) ?? "",
+      });
+    }
+  }
   for (const t of leftovers) t.cancel();
   if (leftovers.length > 0) {
     // allSettled: these rejections are inspected below, one by one.

@@ -18,6 +18,9 @@ import { checkFunction } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 import type { Task, TaskOptions } from "./tasks.js";
 
+/** @internal Which task runs the group a child belongs to (for `taskTree()`). */
+export const groupParent = new WeakMap<Task<unknown>, Task<unknown>>();
+
 /**
  * The handle a `taskGroup()` body receives: start children with `createTask`, stop them all with
  * `cancel`.
@@ -57,6 +60,7 @@ export class TaskGroup implements DoneEntry {
     if (this._finished || (this._exiting && this._tasks.size === 0)) throw new InvalidStateError("createTask(): the TaskGroup is finished");
     if (this._aborting) throw new InvalidStateError("createTask(): the TaskGroup is shutting down");
     const task = this._loop.createTask(fn, options);
+    groupParent.set(task as Task<unknown>, this._parent);
     this._tasks.add(task as Task<unknown>);
     task._addEntry(this);
     return task;

@@ -43,6 +43,7 @@ import {
   runCallbacksNow,
   type Unretrieved,
 } from "./futures.js";
+import { channels, trackCreation } from "./instrument.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 
@@ -94,6 +95,8 @@ export class Task<T> extends Future<T> {
     this._name = name ?? null;
     loop._linkTask(this as Task<unknown>);
     loop._soon(taskStep, this, undefined);
+    if (loop._debug) trackCreation(this as Task<unknown>, `Task ${JSON.stringify(this.name)}`);
+    if (channels.taskCreated.hasSubscribers) channels.taskCreated.publish({ task: this });
   }
 
   /** The task's name (settable). */
@@ -112,6 +115,7 @@ export class Task<T> extends Future<T> {
   override cancel(msg?: string): boolean {
     if (this._state !== PENDING) return false;
     this._numCancelsRequested++;
+    if (channels.taskCancel.hasSubscribers) channels.taskCancel.publish({ task: this, message: msg });
     const ac = this._ac;
     if (ac !== null && !ac.signal.aborted) ac.abort(CancelledError._fast(msg ?? "", this._loop.getDebug()));
     const w = this._futWaiter;
@@ -169,7 +173,8 @@ export class Task<T> extends Future<T> {
     this._fn = null;
     this._started = true;
     const loop = this._loop;
-    loop._beginStep(this as Task<unknown>);
+    if (channels.taskStarted.hasSubscribers) channels.taskStarted.publish({ task: this });
+    loop._beginStep(this as Task<unknown>, null);
     setHandleTask(this as Task<unknown>);
     let r: T | PromiseLike<T>;
     try {
@@ -195,7 +200,7 @@ export class Task<T> extends Future<T> {
   /** @internal The awaited future completed: resume the body (a new step). */
   _wakeup(fut: Future<unknown>, aw: Awaiter): void {
     this._futWaiter = null;
-    this._loop._beginStep(this as Task<unknown>);
+    this._loop._beginStep(this as Task<unknown>, fut);
     setHandleTask(this as Task<unknown>);
     if (this._mustCancel) {
       this._mustCancel = false;
@@ -269,6 +274,9 @@ export class Task<T> extends Future<T> {
 
   private _afterBody(): void {
     const loop = this._loop;
+    if (channels.taskFinished.hasSubscribers) {
+      channels.taskFinished.publish({ task: this, state: this._state === CANCELLED ? "cancelled" : this._state === REJECTED ? "failed" : "finished" });
+    }
     loop._unlinkTask(this as Task<unknown>);
     if (this._detached) this._attach();
     loop._stepEnded(this as Task<unknown>);
