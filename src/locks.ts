@@ -1,1 +1,665 @@
-export {};
+/**
+ * Synchronization primitives with asyncio's semantics: `Lock`, `Event`, `Condition`, `Semaphore`,
+ * `BoundedSemaphore`, `Barrier` (CPython 3.13's `Lib/asyncio/locks.py`, ported step for step).
+ *
+ * The guarantees, each tested against CPython (test/conformance/scenarios/prim_*):
+ * - **FIFO-fair.** Waiters are served in arrival order. A task that releases and at once re-acquires
+ *   goes behind the waiters: while a waiter has been woken but has not run yet, the Lock reads as
+ *   unlocked yet a newcomer queues behind it.
+ * - **No lost wake-ups.** A waiter cancelled after it was woken but before it ran passes the
+ *   wake-up (or the Semaphore permit, or the Condition notification) on to the next waiter.
+ * - **Every wait is a cancellation point** of the current task, and takes `{ signal }`: aborting it
+ *   cancels that wait (the call rejects with `CancelledError`). A signal that is already aborted
+ *   makes the call reject at once without acquiring anything.
+ * - **No yield when there is no wait.** As in asyncio, an uncontended `acquire()` (or `wait()` on a
+ *   set Event) completes without giving up the loop and allocates nothing: it returns a shared,
+ *   already-resolved promise.
+ *
+ * Waiters live in an O(1) deque with lazy removal (see `internal/waiters.ts`), so 100,000 waiters,
+ * cancelled in any order, cost linear time.
+ * @module
+ */
+import { inspect } from "node:util";
+import { runningLoop } from "./context.js";
+import { BrokenBarrierError, CancelledError, InvalidStateError } from "./errors.js";
+import { PENDING } from "./futures.js";
+import { checkCount, checkFunction, describe, signalOf } from "./internal/validate.js";
+import { abortedError, Held, RESOLVED_TRUE, WaiterList, type Releasable } from "./internal/waiters.js";
+
+export { Held } from "./internal/waiters.js";
+
+/** Options of every waiting call of the primitives. */
+export interface WaitOptions {
+  /** Aborting it cancels the wait: the call rejects with `CancelledError`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * What every acquirable primitive offers: `acquire`/`release`/`locked`, and the scoped forms
+ * `run(fn)` and `hold()` that always release.
+ */
+export interface Acquirable extends Releasable {
+  /** Waits until acquired; resolves to `true`. */
+  acquire(options?: WaitOptions): Promise<true>;
+  /** Releases one acquisition. */
+  release(): void;
+  /** Whether `acquire()` would have to wait. */
+  locked(): boolean;
+  /** Acquires, runs `fn`, and releases however `fn` ends. */
+  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>>;
+  /** Acquires and returns a {@link Held} to release (`await using` releases it at scope end). */
+  hold(options?: WaitOptions): Promise<Held>;
+}
+
+/** @internal `run(fn)` after `acquired` settled: release however `fn` ends. */
+export async function runHeld<R>(target: Releasable, acquired: Promise<unknown>, fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
+  await acquired;
+  try {
+    return await fn();
+  } finally {
+    target.release();
+  }
+}
+
+/** @internal */
+export async function holdAfter(target: Releasable, acquired: Promise<unknown>): Promise<Held> {
+  await acquired;
+  return new Held(target);
+}
+
+function waitersText(n: number): string {
+  return n > 0 ? ` waiters=${n}` : "";
+}
+
+// ------------------------------------------------------------------------------------------ Lock
+
+/**
+ * A mutual-exclusion lock, asyncio's `Lock`: not owned by a task (any task may release it),
+ * FIFO-fair, and cancellation-safe. Prefer the scoped forms, which always release.
+ *
+ * Faithful to asyncio: when the lock is released with waiters, it stays *unlocked* until the first
+ * waiter runs, but `acquire()` from anyone else in that window queues behind the waiters (no
+ * barging). A woken waiter cancelled before it runs passes the wake-up on.
+ * @example
+ * ```ts
+ * import { Lock, gather, sleep } from "tsaio";
+ * const lock = new Lock();
+ * const log: string[] = [];
+ * const job = (name: string) => lock.run(async () => { log.push(`${name} in`); await sleep(10); log.push(`${name} out`); });
+ * await gather([() => job("a"), () => job("b")]);
+ * console.log(log.join(", ")); // a in, a out, b in, b out
+ * ```
+ */
+export class Lock implements Acquirable {
+  /** @internal */ _locked = false;
+  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+
+  /** Whether the lock is held. */
+  locked(): boolean {
+    return this._locked;
+  }
+
+  /**
+   * Waits until the lock is free and takes it; resolves to `true`. When the lock is free and nobody
+   * waits, it takes it at once without yielding. A cancellation point; `signal` cancels the wait.
+   */
+  acquire(options?: WaitOptions): Promise<true> {
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      signal = signalOf(options, "Lock.acquire");
+      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
+    }
+    if (!this._locked) {
+      const w = this._waiters;
+      // Fair: wait our turn, unless every waiter is cancelled (asyncio's optimisation).
+      if (w === null || w.nIn === w.nCancelled) {
+        this._locked = true;
+        return RESOLVED_TRUE;
+      }
+    }
+    return this._acquireSlow(signal);
+  }
+
+  private async _acquireSlow(signal: AbortSignal | undefined): Promise<true> {
+    const list = (this._waiters ??= new WaiterList<boolean>(this));
+    const fut = list.add(runningLoop(), signal);
+    try {
+      try {
+        await fut;
+      } finally {
+        list.remove(fut);
+      }
+    } catch (e) {
+      // Cancelled (maybe after being woken): if the lock is still free, the next waiter must run.
+      if (!this._locked) this._wakeUpFirst();
+      throw e;
+    }
+    this._locked = true;
+    return true;
+  }
+
+  /**
+   * Releases the lock and wakes the first waiter. Any task may release it.
+   * `InvalidStateError` if the lock is not held (the lock is unaffected).
+   */
+  release(): void {
+    if (!this._locked) throw new InvalidStateError("Lock.release(): the lock is not acquired");
+    this._locked = false;
+    this._wakeUpFirst();
+  }
+
+  /** Ensures the first waiter will run (unless it is already woken or cancelled). */
+  private _wakeUpFirst(): void {
+    const list = this._waiters;
+    if (list === null || list.nWoken > 0) return; // the first waiter is already set to wake up
+    const w = list.first();
+    if (w !== undefined && w._state === PENDING) list.wakeHead(w, true);
+  }
+
+  /**
+   * Runs `fn` holding the lock, and releases it however `fn` ends.
+   * @example
+   * ```ts
+   * import { Lock } from "tsaio";
+   * const lock = new Lock();
+   * console.log(await lock.run(async () => lock.locked()), lock.locked()); // true false
+   * ```
+   */
+  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+    checkFunction(fn, "Lock.run", "fn");
+    return runHeld(this, this.acquire(options), fn);
+  }
+
+  /**
+   * Acquires the lock and returns a {@link Held}: `await using _ = await lock.hold()` releases it at
+   * the end of the scope, however the scope ends.
+   * @example
+   * ```ts
+   * import { Lock } from "tsaio";
+   * const lock = new Lock();
+   * const held = await lock.hold();
+   * held.release();
+   * console.log(lock.locked()); // false
+   * ```
+   */
+  hold(options?: WaitOptions): Promise<Held> {
+    return holdAfter(this, this.acquire(options));
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<Lock ${this._locked ? "locked" : "unlocked"}${waitersText(this._waiters?.nIn ?? 0)}>`;
+  }
+}
+
+// ----------------------------------------------------------------------------------------- Event
+
+/**
+ * A flag tasks can wait for, asyncio's `Event`: `set()` wakes every waiter, `clear()` makes later
+ * `wait()`s block again. Waiters woken by `set()` return `true` even if `clear()` ran before they
+ * resumed.
+ * @example
+ * ```ts
+ * import { Event, createTask, sleep } from "tsaio";
+ * const ready = new Event();
+ * const t = createTask(async () => { await ready.wait(); return "go"; });
+ * await sleep(10);
+ * ready.set();
+ * console.log(await t, ready.isSet()); // go true
+ * ```
+ */
+export class Event {
+  /** @internal */ _value = false;
+  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+
+  /** Whether the flag is set. */
+  isSet(): boolean {
+    return this._value;
+  }
+
+  /** Sets the flag and wakes every waiter. Later `wait()`s return at once until `clear()`. */
+  set(): void {
+    if (!this._value) {
+      this._value = true;
+      this._waiters?.wakeAll(true);
+    }
+  }
+
+  /** Clears the flag: later `wait()`s block until the next `set()`. */
+  clear(): void {
+    this._value = false;
+  }
+
+  /**
+   * Waits until the flag is set; resolves to `true` (at once, without yielding, if it is set).
+   * A cancellation point; `signal` cancels the wait.
+   */
+  wait(options?: WaitOptions): Promise<true> {
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      signal = signalOf(options, "Event.wait");
+      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
+    }
+    if (this._value) return RESOLVED_TRUE;
+    return this._waitSlow(signal);
+  }
+
+  private async _waitSlow(signal: AbortSignal | undefined): Promise<true> {
+    const list = (this._waiters ??= new WaiterList<boolean>(this));
+    const fut = list.add(runningLoop(), signal);
+    try {
+      await fut;
+      return true;
+    } finally {
+      list.remove(fut);
+    }
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<Event ${this._value ? "set" : "unset"}${waitersText(this._waiters?.nIn ?? 0)}>`;
+  }
+}
+
+// ------------------------------------------------------------------------------------- Condition
+
+/**
+ * A condition variable, asyncio's `Condition`: tasks holding its lock `wait()` until another task
+ * `notify()`s them. `wait()` releases the lock while waiting and holds it again when it returns or
+ * throws (also when cancelled). Several Conditions may share one {@link Lock}.
+ *
+ * A notified waiter cancelled before it runs passes the notification on to the next waiter
+ * (CPython 3.13; 3.12 lost it). As with every condition variable, re-check your predicate after
+ * waking (or use `waitFor`).
+ * @example
+ * ```ts
+ * import { Condition, createTask, sleep } from "tsaio";
+ * const cond = new Condition();
+ * const items: number[] = [];
+ * const consumer = createTask(() => cond.run(async () => { await cond.waitFor(() => items.length > 0); return items.shift(); }));
+ * await sleep(5);
+ * await cond.run(() => { items.push(42); cond.notify(); });
+ * console.log(await consumer); // 42
+ * ```
+ */
+export class Condition implements Acquirable {
+  /** @internal */ readonly _lock: Lock;
+  /** @internal */ readonly _waiters: WaiterList<boolean>;
+
+  /** A condition on `lock` (default: a new Lock). */
+  constructor(lock?: Lock) {
+    if (lock !== undefined && !(lock instanceof Lock)) throw new TypeError(`Condition: \`lock\` must be a Lock, got ${describe(lock)}`);
+    this._lock = lock ?? new Lock();
+    this._waiters = new WaiterList<boolean>(this);
+  }
+
+  /** Whether the underlying lock is held. */
+  locked(): boolean {
+    return this._lock._locked;
+  }
+
+  /** Acquires the underlying lock (see {@link Lock.acquire}). */
+  acquire(options?: WaitOptions): Promise<true> {
+    return this._lock.acquire(options);
+  }
+
+  /** Releases the underlying lock (see {@link Lock.release}). */
+  release(): void {
+    this._lock.release();
+  }
+
+  /**
+   * Releases the lock, waits until notified, then re-acquires the lock and resolves to `true`.
+   * Whatever happens — cancellation, `signal` — the lock is held again when this returns or throws.
+   * `InvalidStateError` if the lock is not held.
+   */
+  async wait(options?: WaitOptions): Promise<true> {
+    const signal = signalOf(options, "Condition.wait");
+    if (!this._lock._locked) throw new InvalidStateError("Condition.wait(): the lock is not acquired");
+    if (signal !== undefined && signal.aborted) throw abortedError(signal);
+    const list = this._waiters;
+    const fut = list.add(runningLoop(), signal);
+    this._lock.release();
+    try {
+      try {
+        try {
+          await fut;
+          return true;
+        } finally {
+          list.remove(fut);
+        }
+      } finally {
+        // Must hold the lock again, even if cancelled; only a CancelledError is retried.
+        let err: CancelledError | null = null;
+        for (;;) {
+          try {
+            await this._lock.acquire();
+            break;
+          } catch (e) {
+            if (!(e instanceof CancelledError)) throw e;
+            err = e;
+          }
+        }
+        if (err !== null) throw err; // eslint-disable-line no-unsafe-finally
+      }
+    } catch (e) {
+      // We may have been notified and yet be leaving with an error: notify someone else instead.
+      this._notify(1);
+      throw e;
+    }
+  }
+
+  /**
+   * Waits until `predicate()` is truthy (checked first, then after every wake-up) and returns its
+   * value. The lock must be held.
+   */
+  async waitFor<R>(predicate: () => R, options?: WaitOptions): Promise<R> {
+    checkFunction(predicate, "Condition.waitFor", "predicate");
+    let result = predicate();
+    while (!result) {
+      await this.wait(options);
+      result = predicate();
+    }
+    return result;
+  }
+
+  /** Wakes up to `n` waiters (FIFO). The lock must be held (`InvalidStateError` otherwise). */
+  notify(n = 1): void {
+    if (typeof n !== "number" || Number.isNaN(n)) throw new TypeError(`Condition.notify: \`n\` must be a number, got ${describe(n)}`);
+    if (n < 0) throw new RangeError(`Condition.notify: \`n\` must be >= 0, got ${n}`);
+    if (!this._lock._locked) throw new InvalidStateError("Condition.notify(): the lock is not acquired");
+    this._notify(n);
+  }
+
+  /** Wakes every waiter. The lock must be held. */
+  notifyAll(): void {
+    this.notify(Infinity);
+  }
+
+  private _notify(n: number): void {
+    const list = this._waiters;
+    for (let i = 0; i < n && list.wakeNext(false); i++);
+  }
+
+  /** Runs `fn` holding the lock (see {@link Lock.run}). */
+  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+    checkFunction(fn, "Condition.run", "fn");
+    return runHeld(this, this.acquire(options), fn);
+  }
+
+  /** Acquires the lock and returns a {@link Held} (see {@link Lock.hold}). */
+  hold(options?: WaitOptions): Promise<Held> {
+    return holdAfter(this, this.acquire(options));
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<Condition ${this._lock._locked ? "locked" : "unlocked"}${waitersText(this._waiters.nIn)}>`;
+  }
+}
+
+// ------------------------------------------------------------------------------------- Semaphore
+
+/**
+ * A counter of permits, asyncio's `Semaphore`: `acquire()` takes one (waiting while there is none),
+ * `release()` gives one back. Waiters are served FIFO; a permit released while tasks wait is
+ * reserved for the first of them (`locked()` stays true, newcomers cannot barge), and a waiter
+ * cancelled after it was handed a permit gives it to the next one.
+ * @example
+ * ```ts
+ * import { Semaphore, gather, sleep } from "tsaio";
+ * const sem = new Semaphore(2);
+ * let running = 0, peak = 0;
+ * const job = () => sem.run(async () => { peak = Math.max(peak, ++running); await sleep(10); running--; });
+ * await gather([job, job, job, job, job]);
+ * console.log(peak); // 2
+ * ```
+ */
+export class Semaphore implements Acquirable {
+  /** @internal */ _value: number;
+  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+
+  /** A semaphore with `value` permits (an integer >= 0, default 1). */
+  constructor(value = 1) {
+    checkCount(value, new.target.name, "value", 0);
+    this._value = value;
+  }
+
+  /** The permits available now (0 while waiters hold reservations). */
+  get value(): number {
+    return this._value;
+  }
+
+  /** Whether `acquire()` would wait: no permit, or waiters ahead (FIFO). */
+  locked(): boolean {
+    const w = this._waiters;
+    return this._value === 0 || (w !== null && w.nIn > w.nCancelled);
+  }
+
+  /**
+   * Takes a permit, waiting (FIFO) while there is none; resolves to `true`. Without waiting when a
+   * permit is free and nobody is ahead. A cancellation point; `signal` cancels the wait.
+   */
+  acquire(options?: WaitOptions): Promise<true> {
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      signal = signalOf(options, `${this.constructor.name}.acquire`);
+      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
+    }
+    if (!this.locked()) {
+      this._value--;
+      return RESOLVED_TRUE;
+    }
+    return this._acquireSlow(signal);
+  }
+
+  private async _acquireSlow(signal: AbortSignal | undefined): Promise<true> {
+    const list = (this._waiters ??= new WaiterList<boolean>(this));
+    const fut = list.add(runningLoop(), signal);
+    try {
+      try {
+        await fut;
+      } finally {
+        list.remove(fut);
+      }
+    } catch (e) {
+      // Handed a permit but leaving without it (cancelled after the wake-up): give it back.
+      if (fut.woken()) this._value++;
+      throw e;
+    } finally {
+      // Waiters that queued behind us (FIFO) may proceed now: wake as many as there are permits.
+      while (this._value > 0) if (!this._wakeUpNext()) break;
+    }
+    return true;
+  }
+
+  /** Gives a permit back and hands it to the first waiter, if any. */
+  release(): void {
+    this._value++;
+    this._wakeUpNext();
+  }
+
+  private _wakeUpNext(): boolean {
+    const list = this._waiters;
+    if (list === null) return false;
+    const w = list.peekPending();
+    if (w === undefined) return false;
+    this._value--;
+    list.wakeHead(w, true);
+    return true;
+  }
+
+  /** Runs `fn` holding a permit, and releases it however `fn` ends. */
+  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+    checkFunction(fn, `${this.constructor.name}.run`, "fn");
+    return runHeld(this, this.acquire(options), fn);
+  }
+
+  /** Takes a permit and returns a {@link Held} that gives it back (`await using`). */
+  hold(options?: WaitOptions): Promise<Held> {
+    return holdAfter(this, this.acquire(options));
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const state = this.locked() ? "locked" : `unlocked value=${this._value}`;
+    return `<${this.constructor.name} ${state}${waitersText(this._waiters?.nIn ?? 0)}>`;
+  }
+}
+
+/**
+ * A {@link Semaphore} that refuses to be released more often than acquired: `release()` past the
+ * initial value throws `InvalidStateError` and changes nothing.
+ * @example
+ * ```ts
+ * import { BoundedSemaphore, InvalidStateError } from "tsaio";
+ * const sem = new BoundedSemaphore(1);
+ * try { sem.release(); } catch (e) { console.log(e instanceof InvalidStateError); } // true
+ * ```
+ */
+export class BoundedSemaphore extends Semaphore {
+  /** @internal */ readonly _bound: number;
+
+  /** A bounded semaphore with `value` permits (an integer >= 0, default 1). */
+  constructor(value = 1) {
+    super(value);
+    this._bound = value;
+  }
+
+  /** Gives a permit back; `InvalidStateError` if that would exceed the initial value. */
+  override release(): void {
+    if (this._value >= this._bound) throw new InvalidStateError("BoundedSemaphore.release(): released too many times");
+    super.release();
+  }
+}
+
+// --------------------------------------------------------------------------------------- Barrier
+
+const FILLING = 0;
+const DRAINING = 1;
+const RESETTING = 2;
+const BROKEN = 3;
+const BARRIER_STATES = ["filling", "draining", "resetting", "broken"] as const;
+
+/**
+ * A meeting point for a fixed number of tasks, asyncio's `Barrier`: each `wait()` blocks until
+ * `parties` tasks are waiting, then all of them go on together and each gets its arrival index
+ * (0 … parties-1). The barrier is then reusable for the next round.
+ *
+ * `abort()` breaks it for good: current and later waiters get `BrokenBarrierError`. `reset()` breaks
+ * only the current round (its waiters get `BrokenBarrierError`) and the barrier is usable again. A
+ * cancelled waiter just leaves (`nWaiting` drops), as in CPython 3.13. `abort()` and `reset()` are
+ * asynchronous, as in asyncio (they take the barrier's internal lock).
+ * @example
+ * ```ts
+ * import { Barrier, gather, sleep } from "tsaio";
+ * const barrier = new Barrier(3);
+ * const party = async (ms: number) => { await sleep(ms); return barrier.wait(); };
+ * console.log(await gather([() => party(30), () => party(10), () => party(20)])); // [ 2, 0, 1 ]
+ * ```
+ */
+export class Barrier {
+  /** @internal */ readonly _cond = new Condition();
+  /** @internal */ readonly _parties: number;
+  /** @internal */ _state = FILLING;
+  /** @internal */ _count = 0;
+
+  /** A barrier for `parties` tasks (an integer >= 1). */
+  constructor(parties: number) {
+    checkCount(parties, "Barrier", "parties", 1);
+    this._parties = parties;
+  }
+
+  /** How many tasks must wait to trip the barrier. */
+  get parties(): number {
+    return this._parties;
+  }
+
+  /** How many tasks are waiting in the current round. */
+  get nWaiting(): number {
+    return this._state === FILLING ? this._count : 0;
+  }
+
+  /** Whether the barrier was aborted. */
+  get broken(): boolean {
+    return this._state === BROKEN;
+  }
+
+  /**
+   * Waits until `parties` tasks wait, then resolves to this task's arrival index.
+   * `BrokenBarrierError` if the barrier is or gets aborted or reset. A cancellation point; `signal`
+   * cancels the wait.
+   */
+  async wait(options?: WaitOptions): Promise<number> {
+    const signal = signalOf(options, "Barrier.wait");
+    if (signal !== undefined && signal.aborted) throw abortedError(signal);
+    const opts = signal === undefined ? undefined : { signal };
+    const cond = this._cond;
+    await cond.acquire(opts);
+    try {
+      await this._block(opts); // while the barrier drains or resets
+      try {
+        const index = this._count++;
+        if (index + 1 === this._parties) {
+          // The last one in: release everybody.
+          this._state = DRAINING;
+          cond.notifyAll();
+        } else {
+          await cond.waitFor(() => this._state !== FILLING, opts);
+          if (this._state === BROKEN || this._state === RESETTING) throw new BrokenBarrierError("Barrier.wait(): the barrier was aborted or reset");
+        }
+        return index;
+      } finally {
+        this._count--;
+        this._exit();
+      }
+    } finally {
+      cond.release();
+    }
+  }
+
+  private async _block(opts: WaitOptions | undefined): Promise<void> {
+    await this._cond.waitFor(() => this._state !== DRAINING && this._state !== RESETTING, opts);
+    if (this._state === BROKEN) throw new BrokenBarrierError("Barrier.wait(): the barrier is aborted");
+  }
+
+  /** The last task out of a draining or resetting round opens the barrier for the next round. */
+  private _exit(): void {
+    if (this._count === 0) {
+      if (this._state === RESETTING || this._state === DRAINING) this._state = FILLING;
+      this._cond.notifyAll();
+    }
+  }
+
+  /** Breaks the current round (its waiters get `BrokenBarrierError`); the barrier stays usable. */
+  async reset(): Promise<void> {
+    const cond = this._cond;
+    await cond.acquire();
+    try {
+      if (this._count > 0) {
+        if (this._state !== RESETTING) this._state = RESETTING;
+      } else this._state = FILLING;
+      cond.notifyAll();
+    } finally {
+      cond.release();
+    }
+  }
+
+  /** Breaks the barrier for good: current and later waiters get `BrokenBarrierError`. */
+  async abort(): Promise<void> {
+    const cond = this._cond;
+    await cond.acquire();
+    try {
+      this._state = BROKEN;
+      cond.notifyAll();
+    } finally {
+      cond.release();
+    }
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const s = this._state;
+    return `<Barrier ${BARRIER_STATES[s]}${s === BROKEN ? "" : ` waiters=${this.nWaiting}/${this._parties}`}>`;
+  }
+}
