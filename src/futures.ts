@@ -47,8 +47,6 @@ const collected = new FinalizationRegistry<Unretrieved>((u) => {
   u.loop.callExceptionHandler({ message: u.message, exception: u.exception, ...(u.taskName === undefined ? {} : { taskName: u.taskName }) });
 });
 
-const RESOLVED_PROMISE = Promise.resolve();
-
 // `new Promise(capture)` hands its resolvers to the awaiter being built, without a closure per call.
 let capturing: Awaiter | null = null;
 function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
@@ -251,15 +249,22 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal */
   _then(onF: ((v: never) => unknown) | null | undefined, onR: ((e: unknown) => unknown) | null | undefined, asAwait: boolean): Promise<never> {
+    const s = this._state;
+    if (s !== PENDING) {
+      // asyncio: awaiting a done future does not suspend the task. A native promise settles the
+      // continuation in a microtask, with no loop iteration and nothing of ours to allocate.
+      let settled: Promise<unknown>;
+      if (s === RESOLVED) settled = Promise.resolve(this._result);
+      else {
+        if (s === REJECTED) this._retrieved();
+        settled = Promise.reject(s === REJECTED ? this._exception : this._makeCancelledError());
+      }
+      return settled.then(onF as (v: unknown) => never, onR as (e: unknown) => never);
+    }
     const aw = new Awaiter(onF, onR);
     capturing = aw;
     const p = new Promise<never>(capture as (res: (v: never) => void, rej: (e: unknown) => void) => void);
     capturing = null;
-    if (this._state !== PENDING) {
-      // asyncio: awaiting a done future does not suspend the task; settle in a microtask, no iteration.
-      void RESOLVED_PROMISE.then(() => aw._settleFrom(this as Future<unknown>));
-      return p;
-    }
     this._addEntry(aw);
     if (asAwait && typeof onF === "function" && typeof onR === "function") {
       const task = currentTaskOrNull();

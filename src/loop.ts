@@ -509,13 +509,17 @@ export class Loop {
   }
 
   /** @internal Called by a task when its step ends (it suspended on a tsaio awaitable or settled). */
-  _stepEnded(task: Task<unknown>): void {
+  _stepEnded(task: Task<unknown>, settled = false): void {
     if (this._stepping !== task) return;
     this._stepping = null;
-    if (this._debug) this._checkSlow(this._stepStart, task, true);
-    // Inside a handle the run loop itself sees `_stepping === null` and goes on; otherwise continue
-    // in a microtask (never synchronously: the caller may be user code that keeps running).
-    if (!this._inRun) void RESOLVED.then(this._drive);
+    if (this._debug) this._checkSlow(this._stepStart, task, !settled);
+    // Inside a handle the run loop itself sees `_stepping === null` and goes on. A settled body is
+    // reported from tsaio's own promise reaction, with nothing left to run after it in that job, so
+    // the loop goes on right there. A suspension is reported from `then`, whose caller may be user
+    // code that keeps running: continue in a microtask.
+    if (this._inRun) return;
+    if (settled && !this._closed) this._runLoop();
+    else void RESOLVED.then(this._drive);
   }
 
   /** @internal */

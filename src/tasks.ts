@@ -279,7 +279,7 @@ export class Task<T> extends Future<T> {
     }
     loop._unlinkTask(this as Task<unknown>);
     if (this._detached) this._attach();
-    loop._stepEnded(this as Task<unknown>);
+    loop._stepEnded(this as Task<unknown>, true);
   }
 
   /** @internal */

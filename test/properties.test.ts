@@ -143,8 +143,9 @@ test("random timeouts with random outside cancellations: TimeoutError only for t
 test("random task groups: nothing outlives the group, errors are reported, the parent is never left cancelling", async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.record({ ms: fc.integer({ min: 0, max: 40 }), fails: fc.boolean() }), { minLength: 1, maxLength: 6 }),
-      fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
+      // Even child times, odd cancel times: the outcome of same-millisecond timers is not defined.
+      fc.array(fc.record({ ms: fc.integer({ min: 0, max: 20 }).map((x) => x * 2), fails: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+      fc.option(fc.integer({ min: 0, max: 25 }).map((x) => x * 2 + 1), { nil: undefined }),
       async (children, cancelAt) => {
         await runVirtual(async () => {
           const loop = getRunningLoop();
