@@ -16,7 +16,7 @@
  * @module
  */
 import dc from "node:diagnostics_channel";
-import { dirname } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Future } from "./futures.js";
 import type { Loop } from "./loop.js";
@@ -47,8 +47,9 @@ const pendingCollected = new FinalizationRegistry<PendingReport>((r) => {
   r.loop.callExceptionHandler({ message: `${r.what} was garbage-collected while pending`, createdAt: r.stack });
 });
 
-// tsaio's own directory (src/ or dist/): its frames are noise in a user-facing stack.
-const ownDir = dirname(fileURLToPath(import.meta.url));
+// tsaio's own code (src/ and dist/, which source maps may show as src/): noise in a user-facing stack.
+const pkgRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const ownDirs = [join(pkgRoot, "src") + sep, join(pkgRoot, "dist") + sep];
 
 /** The caller's stack without tsaio's own frames and Node's internals. */
 export function callerStack(): string {
@@ -59,7 +60,7 @@ export function callerStack(): string {
   return stack
     .split("\n")
     .slice(1)
-    .filter((l) => !l.includes(ownDir) && !l.includes("node:internal"))
+    .filter((l) => !ownDirs.some((d) => l.includes(d)) && !l.includes("node:internal"))
     .join("\n");
 }
 

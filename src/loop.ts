@@ -404,7 +404,9 @@ export class Loop {
     const parts = [`tsaio: ${context.message}`];
     for (const [k, v] of Object.entries(context)) {
       if (k === "message" || k === "exception") continue;
-      parts.push(`  ${k}: ${inspect(v, { depth: 1 })}`);
+      // Multi-line strings (stacks) print as they are, indented, not as quoted literals.
+      const text = typeof v === "string" ? v.replace(/\n/g, "\n    ") : inspect(v, { depth: 1 });
+      parts.push(`  ${k}: ${text}`);
     }
     if ("exception" in context) parts.push(inspect(context.exception));
     process.stderr.write(parts.join("\n") + "\n");
