@@ -41,6 +41,8 @@ export { taskGroup, TaskGroup } from "./taskgroups.js";
 export { run, Runner, getRunningLoop, type RunOptions } from "./runners.js";
 export { taskTree, formatTaskTree, type TaskNode } from "./debug/tree.js";
 export { enableIntrospection, disableIntrospection } from "./debug/introspect.js";
+export { map, imap, forEach, type Items, type MapOptions, type ImapOptions } from "./iteration.js";
+export { buffer, chunk, throttle, merge, pipe, type Stage, type ChunkOptions } from "./stages.js";
 export * from "./locks.js";
 export * from "./queues.js";
 export * from "./limiters.js";

@@ -1,0 +1,417 @@
+/**
+ * Concurrent iteration: `map`, `imap` and `forEach` over arrays, iterables and async iterables, with
+ * bounded concurrency, lazy pulling and structured cancellation (beyond asyncio: p-map's job, done
+ * with task groups so that the first error cancels and awaits the work in flight).
+ *
+ * Work runs in at most `concurrency` worker tasks that pull items one at a time from the shared
+ * source, so no more than `concurrency` items are ever pulled ahead, and a trivial `fn` costs no task
+ * per item.
+ * @module
+ */
+import { inspect } from "node:util";
+import { currentTaskOrNull, runningLoop } from "./context.js";
+import { CancelledError, ExceptionGroup } from "./errors.js";
+import { Future, WaiterFuture } from "./futures.js";
+import { Deque } from "./internal/ring.js";
+import { checkFunction, checkOptions, checkSignal, describe } from "./internal/validate.js";
+import type { Loop } from "./loop.js";
+import { taskGroup, type TaskGroup } from "./taskgroups.js";
+import type { Task } from "./tasks.js";
+
+/** What `map`, `imap` and `forEach` accept: an array, an iterable or an async iterable. */
+export type Items<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Options of `map` and `forEach`. */
+export interface MapOptions {
+  /** How many items run at once: an integer >= 1, or Infinity. Required. */
+  concurrency: number;
+  /** Aborting it cancels the work in flight; the call then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** Options of `imap`. */
+export interface ImapOptions {
+  /** How many items run (or wait to be consumed) at once: an integer >= 1, or Infinity. Required. */
+  concurrency: number;
+  /** Yield results in input order (default true) or in completion order (false). */
+  ordered?: boolean;
+}
+
+const DONE: unique symbol = Symbol("done");
+
+/** Pulls items one at a time from any source, with their index; serializes async pulls. @internal */
+export class Puller<T> {
+  private readonly syncIt: Iterator<T> | null = null;
+  private readonly asyncIt: AsyncIterator<T> | null = null;
+  private index = 0;
+  private finished = false;
+  private pulling: Promise<unknown> = Promise.resolve();
+
+  constructor(items: Items<T>, fnName: string) {
+    if (items !== null && typeof items === "object" && typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] === "function") {
+      this.asyncIt = (items as AsyncIterable<T>)[Symbol.asyncIterator]();
+    } else if (items !== null && items !== undefined && typeof (items as Iterable<T>)[Symbol.iterator] === "function") {
+      this.syncIt = (items as Iterable<T>)[Symbol.iterator]();
+    } else {
+      throw new TypeError(`${fnName}: \`items\` must be an array, an iterable or an async iterable, got ${describe(items)}`);
+    }
+  }
+
+  get isSync(): boolean {
+    return this.syncIt !== null;
+  }
+
+  pullSync(): { item: T; index: number } | typeof DONE {
+    if (this.finished) return DONE;
+    const r = (this.syncIt as Iterator<T>).next();
+    if (r.done === true) {
+      this.finished = true;
+      return DONE;
+    }
+    return { item: r.value, index: this.index++ };
+  }
+
+  /** The next item; concurrent callers are served one after the other, in call order. */
+  pullAsync(): Promise<{ item: T; index: number } | typeof DONE> {
+    const p = this.pulling.then(async () => {
+      if (this.finished) return DONE;
+      const r = await (this.asyncIt as AsyncIterator<T>).next();
+      if (r.done === true) {
+        this.finished = true;
+        return DONE;
+      }
+      return { item: r.value, index: this.index++ };
+    });
+    this.pulling = p.catch(() => undefined);
+    return p;
+  }
+
+  pull(): { item: T; index: number } | typeof DONE | Promise<{ item: T; index: number } | typeof DONE> {
+    return this.syncIt !== null ? this.pullSync() : this.pullAsync();
+  }
+
+  /** Closes the source early (its `return()`), once; errors from `return()` are passed on. */
+  async close(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const it = this.syncIt ?? this.asyncIt;
+    if (it !== null && typeof it.return === "function") await it.return();
+  }
+}
+
+export function checkConcurrency(value: unknown, fnName: string): number {
+  if (typeof value !== "number") throw new TypeError(`${fnName}: \`concurrency\` must be a number (an integer >= 1 or Infinity), got ${describe(value)}`);
+  if (value !== Infinity && (!Number.isInteger(value) || value < 1)) {
+    throw new RangeError(`${fnName}: \`concurrency\` must be an integer >= 1 or Infinity, got ${value}`);
+  }
+  return value;
+}
+
+/** A group's ExceptionGroup of one error becomes that error: one failure reads as itself. */
+function unwrapSingle(e: unknown): unknown {
+  return e instanceof ExceptionGroup && e.exceptions.length === 1 ? e.exceptions[0] : e;
+}
+
+/** Runs `worker` `n` times concurrently in a task group; per-item tasks when n is Infinity. */
+async function runWorkers<T>(
+  items: Items<T>,
+  concurrency: number,
+  fnName: string,
+  signal: AbortSignal | undefined,
+  handle: (item: T, index: number) => unknown,
+): Promise<void> {
+  const src = new Puller(items, fnName);
+  let group: TaskGroup | null = null;
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    group?.cancel();
+  };
+  if (signal !== undefined) {
+    if (signal.aborted) throw signal.reason;
+    signal.addEventListener("abort", onAbort, { once: true });
+  }
+  try {
+    await taskGroup(async (tg) => {
+      group = tg;
+      if (concurrency === Infinity) {
+        // Unbounded: one task per item, started as fast as the source yields.
+        for (;;) {
+          const next = await src.pull();
+          if (next === DONE) return;
+          tg.createTask(() => handle(next.item, next.index));
+        }
+      }
+      const worker = async (): Promise<void> => {
+        for (;;) {
+          const next = src.isSync ? src.pullSync() : await src.pullAsync();
+          if (next === DONE) return;
+          await handle(next.item, next.index);
+        }
+      };
+      for (let k = 0; k < concurrency; k++) tg.createTask(worker);
+    });
+  } catch (e) {
+    throw unwrapSingle(e);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    await src.close();
+  }
+  if (aborted) throw (signal as AbortSignal).reason;
+}
+
+function validate(items: unknown, fn: unknown, options: unknown, fnName: string): { concurrency: number; signal: AbortSignal | undefined } {
+  checkFunction(fn, fnName, "fn");
+  if (options === undefined || options === null || typeof options !== "object") {
+    throw new TypeError(`${fnName}: \`options\` must be an object with a \`concurrency\`, got ${describe(options)}`);
+  }
+  const concurrency = checkConcurrency((options as MapOptions).concurrency, fnName);
+  const signal = (options as MapOptions).signal;
+  checkSignal(signal, fnName);
+  if (items === null || items === undefined || (typeof items !== "object" && typeof items !== "string")) {
+    throw new TypeError(`${fnName}: \`items\` must be an array, an iterable or an async iterable, got ${describe(items)}`);
+  }
+  return { concurrency, signal };
+}
+
+/** Whether `e` is the cancellation of the task running this code (not an error of the item). */
+function isOwnCancellation(e: unknown): boolean {
+  return e instanceof CancelledError && (currentTaskOrNull()?.cancelling() ?? 0) > 0;
+}
+
+/**
+ * Runs `fn(item, index)` over `items` with at most `concurrency` at once and returns the results in
+ * input order. Items are pulled lazily (never more than `concurrency` ahead). On the first error the
+ * items in flight are cancelled and awaited, nothing new starts, and the error is thrown (an
+ * `ExceptionGroup` if several failed together). With `settle: true` every outcome is collected like
+ * `Promise.allSettled` instead. Cancelling the caller cancels everything in flight.
+ * @example
+ * ```ts
+ * import { map, sleep } from "tsaio";
+ * const lengths = await map(["a", "bb", "ccc"], async (s) => { await sleep(10); return s.length; }, { concurrency: 2 });
+ * console.log(lengths); // [ 1, 2, 3 ]
+ * ```
+ */
+export function map<T, R>(items: Items<T>, fn: (item: T, index: number) => R | PromiseLike<R>, options: MapOptions & { settle?: false }): Promise<R[]>;
+export function map<T, R>(
+  items: Items<T>,
+  fn: (item: T, index: number) => R | PromiseLike<R>,
+  options: MapOptions & { settle: true },
+): Promise<PromiseSettledResult<R>[]>;
+export async function map<T, R>(
+  items: Items<T>,
+  fn: (item: T, index: number) => R | PromiseLike<R>,
+  options: MapOptions & { settle?: boolean },
+): Promise<R[] | PromiseSettledResult<R>[]> {
+  const { concurrency, signal } = validate(items, fn, options, "map");
+  if (options.settle === true) {
+    const out: PromiseSettledResult<R>[] = [];
+    await runWorkers(items, concurrency, "map", signal, async (item, i) => {
+      try {
+        out[i] = { status: "fulfilled", value: await fn(item, i) };
+      } catch (e) {
+        if (isOwnCancellation(e)) throw e;
+        out[i] = { status: "rejected", reason: e };
+      }
+    });
+    return out;
+  }
+  const out: R[] = [];
+  await runWorkers(items, concurrency, "map", signal, async (item, i) => {
+    out[i] = await fn(item, i);
+  });
+  return out;
+}
+
+/**
+ * Runs `fn(item, index)` over `items` for its side effects, with at most `concurrency` at once and
+ * `map`'s guarantees (lazy pulling, first error cancels and awaits the rest).
+ * @example
+ * ```ts
+ * import { forEach, sleep } from "tsaio";
+ * await forEach([3, 1, 2], async (n) => { await sleep(n * 10); console.log(n); }, { concurrency: 3 }); // 1 2 3
+ * ```
+ */
+export async function forEach<T>(items: Items<T>, fn: (item: T, index: number) => unknown, options: MapOptions): Promise<void> {
+  const { concurrency, signal } = validate(items, fn, options, "forEach");
+  await runWorkers(items, concurrency, "forEach", signal, fn);
+}
+
+type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/** The iterator behind `imap`. @internal */
+class Imap<T, R> implements AsyncIterableIterator<R> {
+  private readonly loop: Loop;
+  private bg: Task<void> | null = null;
+  private readonly ordered: boolean;
+  private readonly byIndex = new Map<number, Outcome<R>>();
+  private readonly fifo = new Deque<Outcome<R>>();
+  private nextIndex = 0;
+  private inWindow = 0; // pulled but not yet handed to the consumer
+  private readonly slotWaiters = new Deque<Future<void>>();
+  private consumer: Future<void> | null = null;
+  private finished = false;
+  private failure: { e: unknown } | null = null;
+
+  constructor(
+    private readonly items: Items<T>,
+    private readonly fn: (item: T, index: number) => R | PromiseLike<R>,
+    private readonly concurrency: number,
+    ordered: boolean,
+  ) {
+    this.loop = runningLoop();
+    this.ordered = ordered;
+  }
+
+  private start(): void {
+    this.bg = this.loop.createTask(() => this.run(), { name: "imap" });
+    this.bg.addDoneCallback((t) => {
+      this.finished = true;
+      if (!t.cancelled() && t.exception() !== null) this.failure = { e: unwrapSingle(t.exception()) };
+      this.wakeConsumer();
+    });
+  }
+
+  private async run(): Promise<void> {
+    const src = new Puller(this.items, "imap");
+    try {
+      await taskGroup(async (tg) => {
+        const worker = async (): Promise<void> => {
+          for (;;) {
+            // Backpressure: a slot is taken when an item is pulled, given back when it is consumed.
+            while (this.inWindow >= this.concurrency) {
+              const w = new WaiterFuture<void>(this.loop, this);
+              this.slotWaiters.push(w);
+              await w;
+            }
+            this.inWindow++;
+            const next = src.isSync ? src.pullSync() : await src.pullAsync();
+            if (next === DONE) {
+              this.inWindow--;
+              return;
+            }
+            this.deliver(next.index, { ok: true, value: await this.fn(next.item, next.index) });
+          }
+        };
+        if (this.concurrency !== Infinity) {
+          for (let k = 0; k < this.concurrency; k++) tg.createTask(worker);
+          return;
+        }
+        // Unbounded: no window; one task per item, started as fast as the source yields.
+        for (;;) {
+          const next = await src.pull();
+          if (next === DONE) return;
+          this.inWindow++;
+          tg.createTask(async () => this.deliver(next.index, { ok: true, value: await this.fn(next.item, next.index) }));
+        }
+      });
+    } finally {
+      await src.close();
+    }
+  }
+
+  private deliver(index: number, o: Outcome<R>): void {
+    if (this.ordered) this.byIndex.set(index, o);
+    else this.fifo.push(o);
+    this.wakeConsumer();
+  }
+
+  private wakeConsumer(): void {
+    const c = this.consumer;
+    this.consumer = null;
+    if (c !== null && !c.done()) c.setResult();
+  }
+
+  private take(): Outcome<R> | undefined {
+    let o: Outcome<R> | undefined;
+    if (this.ordered) {
+      o = this.byIndex.get(this.nextIndex);
+      if (o !== undefined) {
+        this.byIndex.delete(this.nextIndex);
+        this.nextIndex++;
+      }
+    } else o = this.fifo.shift();
+    if (o !== undefined) {
+      this.inWindow--;
+      while (this.slotWaiters.length > 0) {
+        const w = this.slotWaiters.shift() as Future<void>;
+        if (!w.done()) {
+          w.setResult();
+          break;
+        }
+      }
+    }
+    return o;
+  }
+
+  async next(): Promise<IteratorResult<R>> {
+    if (this.bg === null) this.start();
+    for (;;) {
+      const o = this.take();
+      if (o !== undefined) {
+        if (o.ok) return { done: false, value: o.value };
+        throw o.error;
+      }
+      if (this.finished) {
+        if (this.failure !== null) {
+          const f = this.failure;
+          this.failure = null;
+          throw f.e;
+        }
+        return { done: true, value: undefined };
+      }
+      this.consumer = new WaiterFuture<void>(this.loop, this);
+      try {
+        await this.consumer;
+      } catch (e) {
+        // The consumer was cancelled while waiting: the work in flight is cancelled too.
+        this.bg?.cancel();
+        throw e;
+      }
+    }
+  }
+
+  async return(): Promise<IteratorResult<R>> {
+    const bg = this.bg;
+    if (bg !== null && !bg.done()) {
+      bg.cancel();
+      await Promise.allSettled([bg]);
+    }
+    this.finished = true;
+    this.failure = null;
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  [inspect.custom](): string {
+    return `<imap ${this.finished ? "finished" : this.bg === null ? "not started" : "running"} inWindow=${this.inWindow}/${this.concurrency} ready=${this.ordered ? this.byIndex.size : this.fifo.length}>`;
+  }
+}
+
+/**
+ * Like `map`, as an async iterable of results with backpressure: at most `concurrency` items are in
+ * flight or waiting to be consumed, so a slow consumer stops the pulling. Results come in input
+ * order (`ordered: true`, the default) or as they complete. Breaking out of the `for await` cancels
+ * the work in flight and closes the source. The first error cancels the rest and is thrown from the
+ * iteration (after the results before it, in ordered mode).
+ * @example
+ * ```ts
+ * import { imap, sleep } from "tsaio";
+ * for await (const r of imap([30, 10, 20], (ms) => sleep(ms, ms), { concurrency: 3, ordered: false })) {
+ *   console.log(r); // 10, 20, 30
+ * }
+ * ```
+ */
+export function imap<T, R>(items: Items<T>, fn: (item: T, index: number) => R | PromiseLike<R>, options: ImapOptions): AsyncIterableIterator<R> {
+  checkFunction(fn, "imap", "fn");
+  checkOptions(options, "imap");
+  if (options === undefined) throw new TypeError("imap: `options` must be an object with a `concurrency`");
+  const concurrency = checkConcurrency(options.concurrency, "imap");
+  if (items === null || items === undefined || (typeof items !== "object" && typeof items !== "string")) {
+    throw new TypeError(`imap: \`items\` must be an array, an iterable or an async iterable, got ${describe(items)}`);
+  }
+  return new Imap(items, fn, concurrency, options.ordered !== false);
+}
