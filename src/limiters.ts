@@ -17,8 +17,8 @@ import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { InvalidStateError } from "./errors.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
-import { abortedError, Held, RESOLVED_TRUE, WaiterList, type Releasable } from "./internal/waiters.js";
-import { holdAfter, runHeld, type Acquirable, type WaitOptions } from "./locks.js";
+import { abortedError, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, type Waiter, WaiterList } from "./internal/waiters.js";
+import type { Acquirable, WaitOptions } from "./locks.js";
 import type { Loop, TimerHandle } from "./loop.js";
 
 // ------------------------------------------------------------------------------------------ RWLock
@@ -45,7 +45,7 @@ const WRITE = 1;
 export class RWLock {
   /** @internal */ _readers = 0;
   /** @internal */ _writer = false;
-  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+  /** @internal */ _waiters: WaiterList | null = null;
   /** The shared side: many readers may hold it at once, never together with the writer. */
   readonly read: RWLockSide;
   /** The exclusive side: one writer at a time, with no reader. */
@@ -89,22 +89,8 @@ export class RWLock {
     return this._acquireSlow(kind, signal);
   }
 
-  private async _acquireSlow(kind: number, signal: AbortSignal | undefined): Promise<true> {
-    const list = (this._waiters ??= new WaiterList<boolean>(this));
-    const fut = list.add(runningLoop(), signal);
-    fut._tag = kind;
-    try {
-      try {
-        await fut;
-      } finally {
-        list.remove(fut);
-      }
-    } catch (e) {
-      if (fut.woken()) this._release(kind); // granted but leaving: give it back (wakes the next)
-      else this._grant(); // we may have been the writer holding readers back
-      throw e;
-    }
-    return true;
+  private _acquireSlow(kind: number, signal: AbortSignal | undefined): Promise<true> {
+    return (this._waiters ??= new WaiterList(this, rwResume)).add(runningLoop(), signal, kind);
   }
 
   /** @internal */
@@ -119,8 +105,8 @@ export class RWLock {
     this._grant();
   }
 
-  /** Grants the lock to the waiters at the head: one writer, or every reader up to the next writer. */
-  private _grant(): void {
+  /** @internal Grants the lock to the waiters at the head: one writer, or every reader up to the next writer. */
+  _grant(): void {
     const list = this._waiters;
     if (list === null) return;
     for (;;) {
@@ -143,6 +129,16 @@ export class RWLock {
     const n = this._waiters?.nIn ?? 0;
     return `<RWLock ${state}${n > 0 ? ` waiters=${n}` : ""}>`;
   }
+}
+
+function rwResume(w: Waiter, failed: boolean, err: unknown): void {
+  const rw = w._list.owner as RWLock;
+  w._list.remove(w);
+  if (failed) {
+    if (w.woken()) rw._release(w._tag as number); // granted but leaving: give it back (wakes the next)
+    else rw._grant(); // we may have been the writer holding readers back
+    w._rej(err);
+  } else w._res(true);
 }
 
 /**
@@ -262,7 +258,7 @@ export class CapacityLimiter {
   /** @internal */ _total: number;
   /** @internal */ _borrowed = 0;
   /** @internal */ readonly _borrowers = new Map<object, number>();
-  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+  /** @internal */ _waiters: WaiterList | null = null;
 
   /** A limiter with `totalTokens` tokens (an integer >= 1, or Infinity). */
   constructor(totalTokens: number) {
@@ -315,9 +311,8 @@ export class CapacityLimiter {
    * `InvalidStateError` if that borrower already holds or waits for a token of this limiter.
    */
   acquire(options?: BorrowOptions): Promise<true> {
-    let signal: AbortSignal | undefined;
+    const signal = signalOf(options, "CapacityLimiter.acquire");
     let borrower: object;
-    signal = signalOf(options, "CapacityLimiter.acquire");
     try {
       borrower = this._borrowerOf(options, "CapacityLimiter.acquire");
     } catch (e) {
@@ -346,26 +341,9 @@ export class CapacityLimiter {
     return true;
   }
 
-  private async _acquireSlow(borrower: object, signal: AbortSignal | undefined): Promise<true> {
-    const list = (this._waiters ??= new WaiterList<boolean>(this));
+  private _acquireSlow(borrower: object, signal: AbortSignal | undefined): Promise<true> {
     this._borrowers.set(borrower, WAITING);
-    const fut = list.add(runningLoop(), signal);
-    fut._tag = borrower;
-    try {
-      try {
-        await fut;
-      } finally {
-        list.remove(fut);
-      }
-    } catch (e) {
-      if (fut.woken()) this.release(borrower);
-      else {
-        this._borrowers.delete(borrower);
-        this._grant();
-      }
-      throw e;
-    }
-    return true;
+    return (this._waiters ??= new WaiterList(this, limiterResume)).add(runningLoop(), signal, borrower);
   }
 
   /**
@@ -382,7 +360,8 @@ export class CapacityLimiter {
     this._grant();
   }
 
-  private _grant(): void {
+  /** @internal */
+  _grant(): void {
     const list = this._waiters;
     if (list === null) return;
     while (this._borrowed < this._total) {
@@ -412,6 +391,19 @@ export class CapacityLimiter {
     const n = this._waiters?.nPending ?? 0;
     return `<CapacityLimiter borrowed=${this._borrowed}/${this._total}${n > 0 ? ` waiters=${n}` : ""}>`;
   }
+}
+
+function limiterResume(w: Waiter, failed: boolean, err: unknown): void {
+  const limiter = w._list.owner as CapacityLimiter;
+  w._list.remove(w);
+  if (failed) {
+    if (w.woken()) limiter.release(w._tag as object);
+    else {
+      limiter._borrowers.delete(w._tag as object);
+      limiter._grant();
+    }
+    w._rej(err);
+  } else w._res(true);
 }
 
 /** Releases one borrower's token. */
@@ -467,7 +459,7 @@ export class RateLimiter {
   /** @internal emission interval */ readonly _t: number;
   /** @internal tolerance */ readonly _tau: number;
   /** @internal theoretical arrival time */ _tat = -Infinity;
-  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+  /** @internal */ _waiters: WaiterList | null = null;
   /** @internal */ _timer: TimerHandle | null = null;
 
   /**
@@ -551,27 +543,21 @@ export class RateLimiter {
     return this._acquireSlow(loop, signal);
   }
 
-  private async _acquireSlow(loop: Loop, signal: AbortSignal | undefined): Promise<true> {
-    const list = (this._waiters ??= new WaiterList<boolean>(this));
-    const fut = list.add(loop, signal);
+  private _acquireSlow(loop: Loop, signal: AbortSignal | undefined): Promise<true> {
+    const waiting = (this._waiters ??= new WaiterList(this, rateResume)).add(loop, signal);
     this._schedule(loop);
-    try {
-      try {
-        await fut;
-      } finally {
-        list.remove(fut);
-      }
-    } catch (e) {
-      if (fut.woken()) {
-        this._tat -= this._t; // give the token back
-        this._pump(loop);
-      } else if (list.nPending === 0 && this._timer !== null) {
-        this._timer.cancel();
-        this._timer = null;
-      }
-      throw e;
+    return waiting;
+  }
+
+  /** @internal */
+  _left(w: Waiter): void {
+    if (w.woken()) {
+      this._tat -= this._t; // give the token back
+      this._pump(w._loop);
+    } else if (this._timer !== null && (this._waiters as WaiterList).nPending === 0) {
+      this._timer.cancel();
+      this._timer = null;
     }
-    return true;
   }
 
   private _schedule(loop: Loop): void {
@@ -608,6 +594,15 @@ export class RateLimiter {
     const n = this._waiters?.nPending ?? 0;
     return `<RateLimiter ${this._limit}/${this._interval}ms burst=${this._burst}${n > 0 ? ` waiters=${n}` : ""}>`;
   }
+}
+
+function rateResume(w: Waiter, failed: boolean, err: unknown): void {
+  const limiter = w._list.owner as RateLimiter;
+  w._list.remove(w);
+  if (failed) {
+    limiter._left(w);
+    w._rej(err);
+  } else w._res(true);
 }
 
 async function runAfter<R>(acquired: Promise<unknown>, fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {

@@ -24,7 +24,7 @@ import { runningLoop } from "./context.js";
 import { BrokenBarrierError, CancelledError, InvalidStateError } from "./errors.js";
 import { PENDING } from "./futures.js";
 import { checkCount, checkFunction, describe, signalOf } from "./internal/validate.js";
-import { abortedError, Held, RESOLVED_TRUE, WaiterList, type Releasable } from "./internal/waiters.js";
+import { abortedError, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, type Waiter, WaiterList } from "./internal/waiters.js";
 
 export { Held } from "./internal/waiters.js";
 
@@ -49,22 +49,6 @@ export interface Acquirable extends Releasable {
   run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>>;
   /** Acquires and returns a {@link Held} to release (`await using` releases it at scope end). */
   hold(options?: WaitOptions): Promise<Held>;
-}
-
-/** @internal `run(fn)` after `acquired` settled: release however `fn` ends. */
-export async function runHeld<R>(target: Releasable, acquired: Promise<unknown>, fn: () => R | PromiseLike<R>): Promise<Awaited<R>> {
-  await acquired;
-  try {
-    return await fn();
-  } finally {
-    target.release();
-  }
-}
-
-/** @internal */
-export async function holdAfter(target: Releasable, acquired: Promise<unknown>): Promise<Held> {
-  await acquired;
-  return new Held(target);
 }
 
 function waitersText(n: number): string {
@@ -92,7 +76,8 @@ function waitersText(n: number): string {
  */
 export class Lock implements Acquirable {
   /** @internal */ _locked = false;
-  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+  /** @internal */ _waiters: WaiterList | null = null;
+  /** @internal */ _runCont: ((fn: () => unknown) => Promise<unknown>) | null = null;
 
   /** Whether the lock is held. */
   locked(): boolean {
@@ -109,34 +94,19 @@ export class Lock implements Acquirable {
       signal = signalOf(options, "Lock.acquire");
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    if (!this._locked) {
-      const w = this._waiters;
-      // Fair: wait our turn, unless every waiter is cancelled (asyncio's optimisation).
-      if (w === null || w.nIn === w.nCancelled) {
-        this._locked = true;
-        return RESOLVED_TRUE;
-      }
-    }
-    return this._acquireSlow(signal);
+    if (this._tryAcquire()) return RESOLVED_TRUE;
+    return (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal);
   }
 
-  private async _acquireSlow(signal: AbortSignal | undefined): Promise<true> {
-    const list = (this._waiters ??= new WaiterList<boolean>(this));
-    const fut = list.add(runningLoop(), signal);
-    try {
-      try {
-        await fut;
-      } finally {
-        list.remove(fut);
-      }
-    } catch (e) {
-      // Cancelled (maybe after being woken): if the lock is still free, the next waiter must run.
-      if (!this._locked) this._wakeUpFirst();
-      throw e;
-    }
+  /** Takes the lock if it is free and nobody waits (fair: wait our turn, unless every waiter is cancelled). */
+  private _tryAcquire(): boolean {
+    if (this._locked) return false;
+    const w = this._waiters;
+    if (w !== null && w.nIn !== w.nCancelled) return false;
     this._locked = true;
     return true;
   }
+
 
   /**
    * Releases the lock and wakes the first waiter. Any task may release it.
@@ -148,8 +118,8 @@ export class Lock implements Acquirable {
     this._wakeUpFirst();
   }
 
-  /** Ensures the first waiter will run (unless it is already woken or cancelled). */
-  private _wakeUpFirst(): void {
+  /** @internal Ensures the first waiter will run (unless it is already woken or cancelled). */
+  _wakeUpFirst(): void {
     const list = this._waiters;
     if (list === null || list.nWoken > 0) return; // the first waiter is already set to wake up
     const w = list.first();
@@ -167,7 +137,15 @@ export class Lock implements Acquirable {
    */
   run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
     checkFunction(fn, "Lock.run", "fn");
-    return runHeld(this, this.acquire(options), fn);
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      signal = signalOf(options, "Lock.run");
+      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
+    }
+    if (this._tryAcquire()) return runTaken(this, fn);
+    // Waiting: the waiter resolves with `fn` itself, so no closure is kept per waiter.
+    const waiting = (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal, fn);
+    return waiting.then((this._runCont ??= makeRunCont(this))) as Promise<Awaited<R>>;
   }
 
   /**
@@ -192,6 +170,20 @@ export class Lock implements Acquirable {
   }
 }
 
+/** The code after `await fut` in CPython's `Lock.acquire`. */
+function lockResume(w: Waiter, failed: boolean, err: unknown): void {
+  const lock = w._list.owner as Lock;
+  w._list.remove(w);
+  if (failed) {
+    // Cancelled (maybe after being woken): if the lock is still free, the next waiter must run.
+    if (!lock._locked) lock._wakeUpFirst();
+    w._rej(err);
+    return;
+  }
+  lock._locked = true;
+  w._res(w._tag === undefined ? true : w._tag); // run(fn) waiters resolve with fn
+}
+
 // ----------------------------------------------------------------------------------------- Event
 
 /**
@@ -210,7 +202,7 @@ export class Lock implements Acquirable {
  */
 export class Event {
   /** @internal */ _value = false;
-  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+  /** @internal */ _waiters: WaiterList | null = null;
 
   /** Whether the flag is set. */
   isSet(): boolean {
@@ -244,15 +236,8 @@ export class Event {
     return this._waitSlow(signal);
   }
 
-  private async _waitSlow(signal: AbortSignal | undefined): Promise<true> {
-    const list = (this._waiters ??= new WaiterList<boolean>(this));
-    const fut = list.add(runningLoop(), signal);
-    try {
-      await fut;
-      return true;
-    } finally {
-      list.remove(fut);
-    }
+  private _waitSlow(signal: AbortSignal | undefined): Promise<true> {
+    return (this._waiters ??= new WaiterList(this, plainResume)).add(runningLoop(), signal);
   }
 
   /** @internal */
@@ -284,13 +269,13 @@ export class Event {
  */
 export class Condition implements Acquirable {
   /** @internal */ readonly _lock: Lock;
-  /** @internal */ readonly _waiters: WaiterList<boolean>;
+  /** @internal */ readonly _waiters: WaiterList;
 
   /** A condition on `lock` (default: a new Lock). */
   constructor(lock?: Lock) {
     if (lock !== undefined && !(lock instanceof Lock)) throw new TypeError(`Condition: \`lock\` must be a Lock, got ${describe(lock)}`);
     this._lock = lock ?? new Lock();
-    this._waiters = new WaiterList<boolean>(this);
+    this._waiters = new WaiterList(this, plainResume);
   }
 
   /** Whether the underlying lock is held. */
@@ -317,36 +302,34 @@ export class Condition implements Acquirable {
     const signal = signalOf(options, "Condition.wait");
     if (!this._lock._locked) throw new InvalidStateError("Condition.wait(): the lock is not acquired");
     if (signal !== undefined && signal.aborted) throw abortedError(signal);
-    const list = this._waiters;
-    const fut = list.add(runningLoop(), signal);
+    const notified = this._waiters.add(runningLoop(), signal); // removed from the list when it ends
     this._lock.release();
+    let failed = false;
+    let error: unknown;
     try {
-      try {
-        try {
-          await fut;
-          return true;
-        } finally {
-          list.remove(fut);
-        }
-      } finally {
-        // Must hold the lock again, even if cancelled; only a CancelledError is retried.
-        let err: CancelledError | null = null;
-        for (;;) {
-          try {
-            await this._lock.acquire();
-            break;
-          } catch (e) {
-            if (!(e instanceof CancelledError)) throw e;
-            err = e;
-          }
-        }
-        if (err !== null) throw err; // eslint-disable-line no-unsafe-finally
-      }
+      await notified;
     } catch (e) {
+      failed = true;
+      error = e;
+    }
+    // Must hold the lock again, even if cancelled (again): only a CancelledError is retried, and the
+    // most recent one is thrown.
+    for (;;) {
+      try {
+        await this._lock.acquire();
+        break;
+      } catch (e) {
+        failed = true;
+        error = e;
+        if (!(e instanceof CancelledError)) break;
+      }
+    }
+    if (failed) {
       // We may have been notified and yet be leaving with an error: notify someone else instead.
       this._notify(1);
-      throw e;
+      throw error;
     }
+    return true;
   }
 
   /**
@@ -417,7 +400,8 @@ export class Condition implements Acquirable {
  */
 export class Semaphore implements Acquirable {
   /** @internal */ _value: number;
-  /** @internal */ _waiters: WaiterList<boolean> | null = null;
+  /** @internal */ _waiters: WaiterList | null = null;
+  /** @internal */ _runCont: ((fn: () => unknown) => Promise<unknown>) | null = null;
 
   /** A semaphore with `value` permits (an integer >= 0, default 1). */
   constructor(value = 1) {
@@ -450,27 +434,7 @@ export class Semaphore implements Acquirable {
       this._value--;
       return RESOLVED_TRUE;
     }
-    return this._acquireSlow(signal);
-  }
-
-  private async _acquireSlow(signal: AbortSignal | undefined): Promise<true> {
-    const list = (this._waiters ??= new WaiterList<boolean>(this));
-    const fut = list.add(runningLoop(), signal);
-    try {
-      try {
-        await fut;
-      } finally {
-        list.remove(fut);
-      }
-    } catch (e) {
-      // Handed a permit but leaving without it (cancelled after the wake-up): give it back.
-      if (fut.woken()) this._value++;
-      throw e;
-    } finally {
-      // Waiters that queued behind us (FIFO) may proceed now: wake as many as there are permits.
-      while (this._value > 0) if (!this._wakeUpNext()) break;
-    }
-    return true;
+    return (this._waiters ??= new WaiterList(this, semaphoreResume)).add(runningLoop(), signal);
   }
 
   /** Gives a permit back and hands it to the first waiter, if any. */
@@ -479,7 +443,8 @@ export class Semaphore implements Acquirable {
     this._wakeUpNext();
   }
 
-  private _wakeUpNext(): boolean {
+  /** @internal Hands a permit to the first pending waiter. */
+  _wakeUpNext(): boolean {
     const list = this._waiters;
     if (list === null) return false;
     const w = list.peekPending();
@@ -492,7 +457,18 @@ export class Semaphore implements Acquirable {
   /** Runs `fn` holding a permit, and releases it however `fn` ends. */
   run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
     checkFunction(fn, `${this.constructor.name}.run`, "fn");
-    return runHeld(this, this.acquire(options), fn);
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      signal = signalOf(options, `${this.constructor.name}.run`);
+      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
+    }
+    if (!this.locked()) {
+      this._value--;
+      return runTaken(this, fn);
+    }
+    // Waiting: the waiter resolves with `fn` itself, so no closure is kept per waiter.
+    const waiting = (this._waiters ??= new WaiterList(this, semaphoreResume)).add(runningLoop(), signal, fn);
+    return waiting.then((this._runCont ??= makeRunCont(this))) as Promise<Awaited<R>>;
   }
 
   /** Takes a permit and returns a {@link Held} that gives it back (`await using`). */
@@ -505,6 +481,18 @@ export class Semaphore implements Acquirable {
     const state = this.locked() ? "locked" : `unlocked value=${this._value}`;
     return `<${this.constructor.name} ${state}${waitersText(this._waiters?.nIn ?? 0)}>`;
   }
+}
+
+/** The code after `await fut` in CPython's `Semaphore.acquire`. */
+function semaphoreResume(w: Waiter, failed: boolean, err: unknown): void {
+  const sem = w._list.owner as Semaphore;
+  w._list.remove(w);
+  // Handed a permit but leaving without it (cancelled after the wake-up): give it back.
+  if (failed && w.woken()) sem._value++;
+  // Waiters that queued behind us (FIFO) may proceed now: wake as many as there are permits.
+  while (sem._value > 0) if (!sem._wakeUpNext()) break;
+  if (failed) w._rej(err);
+  else w._res(w._tag === undefined ? true : w._tag); // run(fn) waiters resolve with fn
 }
 
 /**

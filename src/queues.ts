@@ -18,7 +18,7 @@ import { runningLoop } from "./context.js";
 import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Deque } from "./internal/ring.js";
 import { checkCount, describe, signalOf } from "./internal/validate.js";
-import { abortedError, RESOLVED_VOID, WaiterList } from "./internal/waiters.js";
+import { abortedError, RESOLVED_VOID, type Waiter, WaiterList } from "./internal/waiters.js";
 import { Event, type WaitOptions } from "./locks.js";
 
 /**
@@ -45,8 +45,8 @@ import { Event, type WaitOptions } from "./locks.js";
  */
 export class Queue<T> implements AsyncIterable<T> {
   /** @internal */ readonly _maxsize: number;
-  /** @internal */ readonly _getters: WaiterList<void>;
-  /** @internal */ readonly _putters: WaiterList<void>;
+  /** @internal */ readonly _getters: WaiterList;
+  /** @internal */ readonly _putters: WaiterList;
   /** @internal */ _unfinished = 0;
   /** @internal */ readonly _finished = new Event();
   /** @internal */ _isShutdown = false;
@@ -57,8 +57,8 @@ export class Queue<T> implements AsyncIterable<T> {
   constructor(maxsize = 0) {
     checkCount(maxsize, new.target.name, "maxsize", 0);
     this._maxsize = maxsize;
-    this._getters = new WaiterList<void>(this);
-    this._putters = new WaiterList<void>(this);
+    this._getters = new WaiterList(this, getterResume);
+    this._putters = new WaiterList(this, putterResume);
     this._finished.set();
     this._items = this._init();
   }
@@ -136,23 +136,18 @@ export class Queue<T> implements AsyncIterable<T> {
     return this._putSlow(item, signal);
   }
 
-  private async _putSlow(item: T, signal: AbortSignal | undefined): Promise<void> {
-    const putters = this._putters;
-    while (this.full()) {
-      if (this._isShutdown) throw new QueueShutDown(`${this.constructor.name}.put(): the queue is shut down`);
-      const putter = putters.add(runningLoop(), signal);
-      try {
-        await putter;
-      } catch (e) {
-        putter.cancel(); // in case it was not done yet
-        putters.remove(putter);
-        // Woken by a get but leaving: the slot must go to the next putter in line.
-        if (!this.full() && !putter.cancelled()) putters.wakeNext(undefined);
-        throw e;
-      }
-      putters.remove(putter);
+  private _putSlow(item: T, signal: AbortSignal | undefined): Promise<void> {
+    // CPython: `while self.full(): (raise if shut down) await putter` then `put_nowait(item)`.
+    if (this.full()) {
+      if (this._isShutdown) return Promise.reject(new QueueShutDown(`${this.constructor.name}.put(): the queue is shut down`));
+      return this._putters.add(runningLoop(), signal, item);
     }
-    this.putNowait(item);
+    try {
+      this.putNowait(item);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return RESOLVED_VOID;
   }
 
   /**
@@ -195,24 +190,10 @@ export class Queue<T> implements AsyncIterable<T> {
     return this._getSlow(signal);
   }
 
-  /** @internal */
-  async _getSlow(signal: AbortSignal | undefined): Promise<T> {
-    const getters = this._getters;
-    while (this._size() === 0) {
-      if (this._isShutdown) throw new QueueShutDown(`${this.constructor.name}.get(): the queue is shut down and empty`);
-      const getter = getters.add(runningLoop(), signal);
-      try {
-        await getter;
-      } catch (e) {
-        getter.cancel();
-        getters.remove(getter);
-        // Woken by a put but leaving: the item must go to the next getter in line.
-        if (this._size() > 0 && !getter.cancelled()) getters.wakeNext(undefined);
-        throw e;
-      }
-      getters.remove(getter);
-    }
-    return this._getNowait();
+  /** @internal CPython: `while self.empty(): (raise if shut down) await getter` then `get_nowait()`. */
+  _getSlow(signal: AbortSignal | undefined): Promise<T> {
+    if (this._isShutdown) return Promise.reject(new QueueShutDown(`${this.constructor.name}.get(): the queue is shut down and empty`));
+    return this._getters.add(runningLoop(), signal);
   }
 
   /**
@@ -227,7 +208,8 @@ export class Queue<T> implements AsyncIterable<T> {
     return this._getNowait();
   }
 
-  private _getNowait(): T {
+  /** @internal */
+  _getNowait(): T {
     const item = this._get();
     this._putters.wakeNext(undefined);
     return item;
@@ -312,7 +294,68 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 }
 
+/** The code after `await putter` in CPython's `Queue.put` loop. */
+function putterResume(w: Waiter, failed: boolean, err: unknown): void {
+  const q = w._list.owner as Queue<unknown>;
+  const putters = q._putters;
+  putters.remove(w);
+  if (failed) {
+    // Woken by a get but leaving: the slot must go to the next putter in line.
+    if (!q.full() && !w.cancelled()) putters.wakeNext(undefined);
+    w._rej(err);
+    return;
+  }
+  if (q.full()) {
+    // Someone took the slot first (a putNowait barged in): wait again, at the back of the line.
+    if (q._isShutdown) w._rej(new QueueShutDown(`${q.constructor.name}.put(): the queue is shut down`));
+    else putters.readd(w);
+    return;
+  }
+  try {
+    q.putNowait(w._tag);
+  } catch (e) {
+    w._rej(e);
+    return;
+  }
+  w._res(undefined);
+}
+
+/** The code after `await getter` in CPython's `Queue.get` loop. */
+function getterResume(w: Waiter, failed: boolean, err: unknown): void {
+  const q = w._list.owner as Queue<unknown>;
+  const getters = q._getters;
+  getters.remove(w);
+  if (failed) {
+    // Woken by a put but leaving: the item must go to the next getter in line.
+    if (!q.empty() && !w.cancelled()) getters.wakeNext(undefined);
+    w._rej(err);
+    return;
+  }
+  if (q.empty()) {
+    if (q._isShutdown) w._rej(new QueueShutDown(`${q.constructor.name}.get(): the queue is shut down and empty`));
+    else getters.readd(w);
+    return;
+  }
+  let item: unknown;
+  try {
+    item = q._getNowait();
+  } catch (e) {
+    w._rej(e);
+    return;
+  }
+  w._res(item);
+}
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true }) as IteratorReturnResult<undefined>;
+
+function iterValue(value: unknown): IteratorResult<unknown> {
+  return { value, done: false };
+}
+
+function iterEnd(e: unknown): IteratorReturnResult<undefined> {
+  if (e instanceof QueueShutDown) return DONE;
+  throw e;
+}
 
 /** The queue's async iterator: one promise per item, no generator machinery. */
 class QueueIterator<T> implements AsyncIterator<T> {
@@ -324,13 +367,8 @@ class QueueIterator<T> implements AsyncIterator<T> {
     return this._slow();
   }
 
-  private async _slow(): Promise<IteratorResult<T>> {
-    try {
-      return { value: await this.q._getSlow(undefined), done: false };
-    } catch (e) {
-      if (e instanceof QueueShutDown) return DONE;
-      throw e;
-    }
+  private _slow(): Promise<IteratorResult<T>> {
+    return this.q._getSlow(undefined).then(iterValue as (v: T) => IteratorResult<T>, iterEnd);
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -388,7 +426,7 @@ export function defaultCompare(a: unknown, b: unknown): number {
  * q.putNowait([2, "write docs"]);
  * q.putNowait([1, "fix bug"]);
  * q.putNowait([2, "review"]);
- * console.log(q.getNowait()[1], q.getNowait()[1], q.getNowait()[1]); // fix bug write docs review
+ * console.log(q.getNowait()[1], q.getNowait()[1], q.getNowait()[1]); // fix bug review write docs
  * ```
  */
 export class PriorityQueue<T> extends Queue<T> {
