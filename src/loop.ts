@@ -683,9 +683,17 @@ export class Loop {
       return false;
     }
     this._active = false;
-    if (this._idleHook !== null) this._idleHook();
+    // Idle. Continuations may still sit in the microtask queue (a promise settled by the last
+    // callback), so only call it idle once they have all run and still nothing woke the loop.
+    if (this._idleHook !== null) setImmediate(this._idleCheck);
     return false;
   }
+
+  private readonly _idleCheck = (): void => {
+    if (!this._active && !this._closed && this._ready.length === 0 && this._stepping === null && this._firstLiveTimer() === undefined) {
+      this._idleHook?.();
+    }
+  };
 
   private _firstLiveTimer(): TimerHandle | undefined {
     const timers = this._timers;

@@ -159,3 +159,18 @@ test("SIGINT in-process: main is cancelled and run rejects with KeyboardInterrup
   assert.equal(cleaned, true);
   assert.equal(process.listenerCount("SIGINT"), 0);
 });
+
+test("virtual clock: no false deadlock while a continuation is still queued as a microtask", async () => {
+  const r = await runVirtual(async () => {
+    const loop = getRunningLoop();
+    const f1 = new Future<number>();
+    const f2 = new Future<number>();
+    const p1 = f1.then((v) => v, (e: unknown) => e);
+    const p2 = f2.then((v) => v, (e: unknown) => e);
+    loop.callLater(5, () => f1.setResult(1));
+    await p1;
+    f2.setResult(2);
+    return await p2;
+  });
+  assert.equal(r, 2);
+});
