@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "build/", "docs/", "node_modules/", "test/conformance/py/", "coverage/"] },
+  { ignores: ["dist/", "build/", "docs/", "node_modules/", "coverage/", ".tsaio-tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

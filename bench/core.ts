@@ -26,21 +26,23 @@
  * not the goals' ratios, only a smoke test.
  *
  * Run: `npm run bench` (Node with --expose-gc). Env: BENCH_QUICK=1 (counts ÷ 10), BENCH_RUNS=n
- * (counted rounds, default 5), BENCH_ONLY=tasks,sleeps,cancel (a subset).
+ * (counted rounds, default 7, at least 5), BENCH_ONLY=tasks,sleeps,cancel (a subset).
  * Results: a table on stdout, progress on stderr, JSON in bench/results/core-<node version>.json.
  * @module
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as nodeSleep } from "node:timers/promises";
+import { GCProfiler } from "node:v8";
 import { fileURLToPath } from "node:url";
 import { CancelledError, createTask, gather, run, sleep, type Future, type Task } from "../src/index.js";
-import { fmt, fullGc, gcExposed, heapUsed, interleave, median, now, prng, stats, table, type Sample, type Stats } from "./lib.js";
+import { fmt, fullGc, gcExposed, gcMillis, heapUsed, interleave, median, now, prng, stats, table, type Sample, type Stats } from "./lib.js";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const SCALE = QUICK ? 10 : 1;
-const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5) | 0);
+const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 7) | 0);
 const WARMUP = 1;
 const ONLY = new Set((process.env.BENCH_ONLY ?? "tasks,sleeps,cancel").split(",").map((s) => s.trim()));
 
@@ -203,14 +205,17 @@ async function cancelTsaio(): Promise<Sample> {
     await sleep(1); // every task runs its first step and suspends in sleep(60_000)
     const startMs = now() - s0;
     for (let i = 0; i < n; i++) if (ts[i].done()) throw new Error("cancel tsaio: a task finished before being cancelled");
+    const gcp = new GCProfiler();
+    gcp.start();
     const t0 = now();
     for (let i = 0; i < n; i++) ts[i].cancel();
     const rs = await gather(ts, { returnExceptions: true });
     const ms = now() - t0;
+    const gcMs = gcMillis(gcp.stop());
     let ok = 0;
     for (let i = 0; i < n; i++) if (rs[i] instanceof CancelledError && ts[i].cancelled()) ok++;
     if (ok !== n) throw new Error(`cancel tsaio: only ${ok} of ${n} tasks ended cancelled`);
-    return { ms, startMs };
+    return { ms, startMs, gcMs };
   });
 }
 
@@ -229,17 +234,20 @@ async function cancelBaseline(): Promise<Sample> {
   }
   await nodeSleep(1);
   const startMs = now() - s0;
+  const gcp = new GCProfiler();
+  gcp.start();
   const t0 = now();
   for (let i = 0; i < n; i++) acs[i].abort();
   const rs = await Promise.allSettled(ps);
   const ms = now() - t0;
+  const gcMs = gcMillis(gcp.stop());
   let ok = 0;
   for (let i = 0; i < n; i++) {
     const r = rs[i];
     if (r.status === "rejected" && (r.reason as Error).name === "AbortError") ok++;
   }
   if (ok !== n) throw new Error(`cancel baseline: only ${ok} of ${n} sleeps were aborted`);
-  return { ms, startMs };
+  return { ms, startMs, gcMs };
 }
 
 // ---------------------------------------------------------------------------------- reporting
@@ -262,6 +270,8 @@ interface Row {
   cleanBaseline: { samples: number[]; stats: Stats } | null;
   /** tsaio median / clean baseline median. */
   ratioVsClean: number | null;
+  /** For time rows: GC ms per sample (baseline, tsaio) and the paired ratio of the time outside GC. */
+  gc: { baseline: number[]; tsaio: number[]; ratioExclGc: number } | null;
   /** tsaio / baseline per round (the runs are interleaved, so each round is a pair). */
   ratios: number[];
   ratio: Stats;
@@ -285,6 +295,14 @@ function addRow(
 ): void {
   const b = base.map((s) => s[metric]);
   const c = clean?.map((s) => s[metric]) ?? null;
+  const hasGc = metric === "ms" && base.every((s) => s.gcMs !== undefined) && mine.every((s) => s.gcMs !== undefined);
+  const gc = hasGc
+    ? {
+        baseline: base.map((s) => s.gcMs),
+        tsaio: mine.map((s) => s.gcMs),
+        ratioExclGc: median(mine.map((s, i) => (s.ms - s.gcMs) / (base[i].ms - base[i].gcMs))),
+      }
+    : null;
   const t = mine.map((s) => s[metric]);
   const ratios = t.map((v, i) => v / b[i]);
   const ratio = stats(ratios);
@@ -299,6 +317,7 @@ function addRow(
     tsaio: { samples: t, stats: ts },
     cleanBaseline: c === null ? null : { samples: c, stats: stats(c) },
     ratioVsClean: c === null ? null : median(t) / median(c),
+    gc,
     ratios,
     ratio,
     ratioOfMedians: median(t) / median(b),
@@ -307,18 +326,30 @@ function addRow(
   });
 }
 
+/** The commit measured, with "+dirty" when src/ has uncommitted changes. */
+function gitDescribe(): string {
+  try {
+    const cwd = dirname(fileURLToPath(import.meta.url));
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "../src"], { cwd, encoding: "utf8" }).trim() !== "";
+    return `tsaio ${head}${dirty ? "+dirty" : ""}`;
+  } catch {
+    return "tsaio (no git)";
+  }
+}
+
 const mmm = (s: Stats): string => `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
 
 function report(raw: Record<string, unknown>, started: number): void {
   const nodeVersion = process.version;
   const head = [
-    `tsaio core benchmarks — Node ${nodeVersion} (V8 ${process.versions.v8}), ${process.platform} ${process.arch}, ` +
+    `tsaio core benchmarks — ${gitDescribe()} — Node ${nodeVersion} (V8 ${process.versions.v8}), ${process.platform} ${process.arch}, ` +
       `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
     `${RUNS} counted runs after ${WARMUP} warm-up, interleaved baseline/tsaio${QUICK ? ", BENCH_QUICK=1 (counts ÷ 10)" : ""}; ` +
       `tasks=${N_TASKS.toLocaleString("en")}, sleeps=${N_SLEEPS.toLocaleString("en")}, cancel=${N_CANCEL.toLocaleString("en")}` +
       (gcExposed ? "" : "; gc enabled late (no --expose-gc)"),
     `AsyncLocalStorage: ${ALS_FRAME ? "AsyncContextFrame (no promise hooks)" : "promise hooks (they slow every promise once tsaio has run)"}` +
-      `; clean baselines ${CLEAN ? "measured" : "skipped"}`,
+      `; clean baselines ${CLEAN ? "measured" : "skipped"}; load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`,
   ];
   const t = [["benchmark", "unit", "baseline", "baseline min / med / max", "tsaio min / med / max", "ratio med", "clean base med", "vs clean", "goal", "result"]];
   for (const r of rows) {
@@ -335,11 +366,24 @@ function report(raw: Record<string, unknown>, started: number): void {
       r.pass ? "PASS" : "FAIL",
     ]);
   }
+  const g = [["time spent in GC (medians)", "baseline GC ms", "tsaio GC ms", "tsaio GC share", "ratio excl. GC"]];
+  for (const r of rows) {
+    if (r.gc === null) continue;
+    g.push([
+      r.title,
+      fmt(median(r.gc.baseline)),
+      fmt(median(r.gc.tsaio)),
+      `${Math.round((100 * median(r.gc.tsaio)) / r.tsaio.stats.median)}%`,
+      `${r.gc.ratioExclGc.toFixed(2)}×`,
+    ]);
+  }
   const notes = rows.filter((r) => r.goal.note !== undefined).map((r) => `  ${r.title}: ${r.goal.note}`);
   const legend =
     "ratio med: median over rounds of tsaio/baseline (interleaved pairs); result judges it (or the tsaio median for an absolute goal).\n" +
     "clean base med / vs clean: the baseline measured before tsaio first ran (Node 20: before AsyncLocalStorage enabled promise hooks).";
-  process.stdout.write(`\n${head.join("\n")}\n\n${table(t)}\n\n${legend}\n${notes.length > 0 ? `notes:\n${notes.join("\n")}\n` : ""}`);
+  process.stdout.write(
+    `\n${head.join("\n")}\n\n${table(t)}\n\n${legend}\n\n${table(g)}\n\n${notes.length > 0 ? `notes:\n${notes.join("\n")}\n` : ""}`,
+  );
 
   const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
   mkdirSync(dir, { recursive: true });
@@ -351,6 +395,8 @@ function report(raw: Record<string, unknown>, started: number): void {
     cpu: cpus()[0]?.model ?? "?",
     cpuCount: cpus().length,
     date: new Date().toISOString(),
+    git: gitDescribe(),
+    loadAverage: { start: loadAtStart, end: loadavg()[0] },
     quick: QUICK,
     asyncLocalStorage: ALS_FRAME ? "AsyncContextFrame" : "promise hooks",
     runs: RUNS,
@@ -368,8 +414,15 @@ function report(raw: Record<string, unknown>, started: number): void {
 
 // --------------------------------------------------------------------------------------- main
 
+const loadAtStart = loadavg()[0];
+
 async function main(): Promise<void> {
   const started = now();
+  if (loadAtStart > cpus().length * 0.5) {
+    process.stderr.write(
+      `warning: load average ${loadAtStart.toFixed(2)} on ${cpus().length} CPUs: other processes compete for the CPU and the GC threads; numbers will be noisy\n`,
+    );
+  }
   const raw: Record<string, unknown> = {};
 
   // Clean baselines first, before any run(): see the Node 20 caveat at the top.
@@ -377,7 +430,9 @@ async function main(): Promise<void> {
   if (CLEAN && ONLY.has("tasks")) clean.tasks = (await interleave("clean", { "tasks baseline": tasksBaseline }, RUNS, WARMUP))["tasks baseline"];
   if (CLEAN && ONLY.has("sleeps")) {
     clean.sleeps = (await interleave("clean", { "sleeps baseline": sleepsBaseline }, RUNS, WARMUP))["sleeps baseline"];
-    clean.sleepsHeap = (await interleave("clean", { "sleeps-heap baseline": sleepsHeapBaseline }, RUNS, WARMUP))["sleeps-heap baseline"];
+    clean.sleepsHeap = (await interleave("clean", { "sleeps-heap baseline": sleepsHeapBaseline }, RUNS, WARMUP, { gc: false }))[
+      "sleeps-heap baseline"
+    ];
   }
   raw.clean = clean;
 
@@ -397,7 +452,7 @@ async function main(): Promise<void> {
 
   if (ONLY.has("sleeps")) {
     const w = await interleave("sleeps", { baseline: sleepsBaseline, tsaio: sleepsTsaio }, RUNS, WARMUP);
-    const h = await interleave("sleeps-heap", { baseline: sleepsHeapBaseline, tsaio: sleepsHeapTsaio }, RUNS, WARMUP);
+    const h = await interleave("sleeps-heap", { baseline: sleepsHeapBaseline, tsaio: sleepsHeapTsaio }, RUNS, WARMUP, { gc: false });
     raw.sleeps = w;
     raw.sleepsHeap = h;
     const title = `${N_SLEEPS.toLocaleString("en")} sleeps 1–100 ms`;
@@ -411,7 +466,8 @@ async function main(): Promise<void> {
   }
 
   if (ONLY.has("cancel")) {
-    const r = await interleave("cancel", { baseline: cancelBaseline, tsaio: cancelTsaio }, RUNS, WARMUP);
+    // These samples time only the cancellation window, and measure their GC time in it themselves.
+    const r = await interleave("cancel", { baseline: cancelBaseline, tsaio: cancelTsaio }, RUNS, WARMUP, { gc: false });
     raw.cancel = r;
     addRow("cancel", `cancel ${N_CANCEL.toLocaleString("en")} sleeping tasks`, "ms", "AbortController", r.baseline, r.tsaio, "ms", {
       kind: "abs",

@@ -3,7 +3,7 @@
  * (baseline, tsaio, baseline, tsaio …) and table formatting. No dependencies.
  * @module
  */
-import { setFlagsFromString } from "node:v8";
+import { GCProfiler, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 /** mulberry32: a tiny seeded PRNG, so that both sides of a benchmark see the same "random" input. */
@@ -64,13 +64,16 @@ export type Sample = Record<string, number>;
 /**
  * Runs `warmup` rounds then `runs` counted rounds of every side in the given order (the baseline
  * first: baseline, tsaio, baseline, tsaio, …), with a full GC before every sample, outside the
- * measurement. Returns the counted samples per side, index-aligned by round.
+ * measurement. Returns the counted samples per side, index-aligned by round. Each sample also gets
+ * `gcMs`: the time V8 spent in garbage collection during it (from `v8.GCProfiler`), unless the
+ * sample forces collections itself (`gc: false`).
  */
 export async function interleave(
   label: string,
   sides: Record<string, () => Promise<Sample>>,
   runs: number,
   warmup: number,
+  options: { gc?: boolean } = {},
 ): Promise<Record<string, Sample[]>> {
   const names = Object.keys(sides);
   const out: Record<string, Sample[]> = {};
@@ -80,12 +83,22 @@ export async function interleave(
     const counted = r >= warmup;
     for (const name of names) {
       fullGc();
+      const prof = options.gc === false ? null : new GCProfiler();
+      prof?.start();
       const s = await sides[name]();
+      if (prof !== null) s.gcMs = gcMillis(prof.stop());
       if (counted) out[name].push(s);
       process.stderr.write(`  ${label} ${counted ? `run ${r - warmup + 1}/${runs}` : "warm-up"}  ${name.padEnd(w)}  ${fmtSample(s)}\n`);
     }
   }
   return out;
+}
+
+/** Total GC pause time in a `GCProfiler.stop()` result, in ms. */
+export function gcMillis(data: { statistics: { cost: number }[] } | undefined): number {
+  let us = 0;
+  for (const st of data?.statistics ?? []) us += st.cost;
+  return us / 1000;
 }
 
 function fmtSample(s: Sample): string {
