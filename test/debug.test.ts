@@ -48,7 +48,8 @@ test("debug mode names a task whose step blocks the thread, with where it resume
     },
     { debug: true },
   );
-  const slow = reports.filter((r) => /took/.test(r.message));
+  // Only the cruncher's report is asserted: on a loaded machine other steps may be slow too.
+  const slow = reports.filter((r) => /took/.test(r.message) && r.taskName === "cruncher");
   assert.equal(slow.length, 1);
   assert.equal(slow[0]!.taskName, "cruncher");
   assert.match(slow[0]!.message, /^Executing Task "cruncher" took \d+\.\d ms/);
@@ -71,8 +72,9 @@ test("debug mode reports a slow plain callback; with debug off nothing is report
       },
       { debug },
     );
-    assert.equal(reports.length, debug ? 1 : 0, `debug=${debug}: ${reports.join("; ")}`);
-    if (debug) assert.match(reports[0]!, /^Executing a callback took/);
+    const callbacks = reports.filter((r) => /^Executing a callback took/.test(r));
+    if (debug) assert.ok(callbacks.length >= 1, reports.join("; "));
+    else assert.equal(reports.length, 0, reports.join("; "));
   }
 });
 
