@@ -21,9 +21,11 @@
  * differs). On Node 24 (AsyncContextFrame) there is nothing to correct and the phase is skipped;
  * BENCH_CLEAN=1 / BENCH_CLEAN=0 forces it on or off.
  *
- * Scale matters: at 1,000,000 most of the time on both sides is garbage collection of objects that
- * all stay alive until the end; BENCH_QUICK's ratios (100,000, which fit the young generation) are
- * not the goals' ratios, only a smoke test.
+ * Scale matters: at 1,000,000 much of the time is garbage collection of objects that all stay alive
+ * until the end (about 2/3 of the plain-JS baseline, 1/3 of tsaio), so the baseline swings with the
+ * heap's state; a second table shows the GC time per row (v8.GCProfiler) and the ratio outside GC.
+ * BENCH_QUICK's ratios (100,000, which fit the young generation) are not the goals' ratios, only a
+ * smoke test. A warning is printed when the load average says other processes share the CPUs.
  *
  * Run: `npm run bench` (Node with --expose-gc). Env: BENCH_QUICK=1 (counts ÷ 10), BENCH_RUNS=n
  * (counted rounds, default 7, at least 5), BENCH_ONLY=tasks,sleeps,cancel (a subset).
