@@ -53,15 +53,16 @@ function toFutures(aws: unknown, fnName: string, loop: Loop): Future<unknown>[] 
   if (aws === null || typeof aws !== "object" || typeof (aws as Iterable<unknown>)[Symbol.iterator] !== "function") {
     throw new TypeError(`${fnName}: \`aws\` must be an array (or iterable) of awaitables, got ${describe(aws)}`);
   }
-  const out: Future<unknown>[] = [];
-  let i = 0;
-  for (const aw of aws as Iterable<unknown>) {
+  const list = Array.isArray(aws) ? (aws as unknown[]) : [...(aws as Iterable<unknown>)];
+  // Check everything before starting anything: a bad element must not leave tasks running.
+  for (let i = 0; i < list.length; i++) {
+    const aw = list[i];
     if (!(aw instanceof Future) && typeof aw !== "function" && !isThenable(aw)) {
       throw new TypeError(`${fnName}: \`aws[${i}]\` must be a function, a Task/Future or a promise, got ${describe(aw)}`);
     }
-    i++;
   }
-  for (const aw of aws as Iterable<unknown>) out.push(ensureFuture(aw as Awaitable<unknown>, loop));
+  const out = new Array<Future<unknown>>(list.length);
+  for (let i = 0; i < list.length; i++) out[i] = ensureFuture(list[i] as Awaitable<unknown>, loop);
   return out;
 }
 

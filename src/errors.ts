@@ -32,13 +32,14 @@ export class CancelledError extends Error {
    */
   static _fast(message: string, withStack = false): CancelledError {
     if (withStack) return new CancelledError(message);
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return new CancelledError(message);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    // No constructor call, so no stack capture at all: a real CancelledError (instanceof works,
+    // name/message/stack read as usual) for ~20 ns instead of ~240 ns even with stackTraceLimit 0.
+    // (message and stack are plain own properties here, so they show in Object.keys.)
+    const e = Object.create(CancelledError.prototype) as CancelledError;
+    e.name = "CancelledError";
+    e.message = message;
+    e.stack = message ? `CancelledError: ${message}` : "CancelledError";
+    return e;
   }
 }
 
