@@ -171,11 +171,36 @@ function runDoneEntry(this: Future<unknown>, entry: unknown): void {
   (entry as DoneEntry)._onDone(this);
 }
 
-/** Returns from `wait` when any future finishes. */
+/**
+ * `wait` returns when any future finishes.
+ * @example
+ * ```ts
+ * import { wait, sleep, FIRST_COMPLETED } from "tsaio";
+ * const { done } = await wait([() => sleep(10, "a"), () => sleep(20, "b")], { returnWhen: FIRST_COMPLETED });
+ * console.log(done.size); // 1
+ * ```
+ */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
-/** Returns from `wait` when any future fails (or all finish). */
+/**
+ * `wait` returns when any future fails (or when all finish, if none fails).
+ * @example
+ * ```ts
+ * import { wait, sleep, FIRST_EXCEPTION } from "tsaio";
+ * const boom = async () => { await sleep(5); throw new Error("x"); };
+ * const { done, pending } = await wait([boom, () => sleep(100)], { returnWhen: FIRST_EXCEPTION });
+ * console.log(done.size, pending.size); // 1 1
+ * ```
+ */
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
-/** Returns from `wait` when all futures finish (the default). */
+/**
+ * `wait` returns when all futures finish (the default).
+ * @example
+ * ```ts
+ * import { wait, sleep, ALL_COMPLETED } from "tsaio";
+ * const { done } = await wait([() => sleep(10), () => sleep(20)], { returnWhen: ALL_COMPLETED });
+ * console.log(done.size); // 2
+ * ```
+ */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 /** One of `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`. */
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
@@ -190,7 +215,9 @@ export interface WaitOptions {
 
 /** What `wait` returns. */
 export interface WaitResult<T> {
+  /** The futures that finished (with a result, an error, or cancelled). */
   done: Set<Future<T>>;
+  /** The futures still running (`wait` never cancels them). */
   pending: Set<Future<T>>;
 }
 

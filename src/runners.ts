@@ -132,6 +132,7 @@ export class Runner implements AsyncDisposable {
     await shutdownLoop(loop);
   }
 
+  /** `await using runner = new Runner()` closes it at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -104,6 +104,7 @@ export class Task<T> extends Future<T> {
     if (this._name === null) this._name = `Task-${this._id}`;
     return this._name;
   }
+  /** Renames the task (shown in inspect output, task trees and reports). */
   set name(value: string) {
     this._name = String(value);
   }
