@@ -44,7 +44,12 @@ export interface RetryOptions {
   retryIf?: (error: unknown, attempt: number) => boolean;
   /** Called before each sleep (for logging). An error it throws ends the retrying with that error. */
   onRetry?: (info: RetryInfo) => void;
-  /** Aborting it stops the retrying: the current sleep rejects with `CancelledError`. */
+  /**
+   * Aborting it stops the retrying: the current sleep rejects with `CancelledError`. Inside a task
+   * you need none (the task's cancellation already stops `retry`); do not pass `currentTask().signal`
+   * when `fn` uses `timeout()`: each expiry aborts that signal for good (the task then gets a fresh
+   * one), so `retry` would take the first timeout for an outside abort and stop.
+   */
   signal?: AbortSignal;
   /** The random source for jitter, returning [0, 1) (default `Math.random`; fix it in tests). */
   random?: () => number;

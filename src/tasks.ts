@@ -151,6 +151,11 @@ export class Task<T> extends Future<T> {
    * An AbortSignal that aborts when the task is asked to cancel (reason: a `CancelledError`). Pass it
    * to foreign APIs (`fetch`, `fs`, `child_process`, `timers/promises`) so that they stop too.
    * Made on first use: tasks that never read it pay nothing.
+   *
+   * An AbortSignal cannot be un-aborted, so when a cancellation is withdrawn (`uncancel()` back to 0,
+   * as `timeout()` does after its own expiry) the task gets a *fresh* signal on the next read. Read
+   * `currentTask()!.signal` at each use (`fetch(url, { signal: currentTask()!.signal })`) rather than
+   * keeping one across a `timeout()`.
    */
   get signal(): AbortSignal {
     let ac = this._ac;
