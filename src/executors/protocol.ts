@@ -1,0 +1,260 @@
+/**
+ * The wire protocol between an executor and its workers, and how errors and transfer lists cross it.
+ *
+ * ## Messages
+ * Main → worker: one message is a *batch*, a flat array of operations, each a fixed number of slots:
+ * - `OP_DEFINE, id, kind, a, b` — function `id` is export `b` of module URL `a` (`kind` 0), or the
+ *   self-contained source `a` named `b` (`kind` 1). Sent once per worker before the first job using it.
+ * - `OP_JOB, seq, fnId, args, flags` — run function `fnId` on `args` (`flags`: {@link F_TIMED} asks for
+ *   a start notice, {@link F_CHUNK} runs the function over each item of `args[0]`).
+ * - `OP_CANCEL, seq, message` — cancel job `seq`: drop it if it has not started, else cancel its task.
+ *
+ * Worker → main: one small array per event, posted at once (never buffered), so a worker that dies
+ * loses no result it already produced: `R_OK, seq, value` · `R_ERR, seq, error` · `R_CANCELLED, seq` ·
+ * `R_STARTED, seq` · `R_READY` · `R_INIT_FAILED, error` · `R_RETIRE, heapUsed, ...returnedSeqs` ·
+ * `R_RETURN, ...returnedSeqs` · `R_FATAL, error` (a process worker's last words).
+ *
+ * Batching goes one way only: the main thread batches the jobs it submits in one tick (it keeps every
+ * job until its outcome arrives, so a batch lost with a dying worker is simply re-queued), and drains
+ * all pending results in one go with `receiveMessageOnPort`.
+ * @internal
+ * @module
+ */
+import type { MessagePort as NodeMessagePort, TransferListItem } from "node:worker_threads";
+import { BrokenExecutorError, CancelledError, InvalidStateError, TimeoutError } from "../errors.js";
+
+export const OP_DEFINE = 1;
+export const OP_JOB = 2;
+export const OP_CANCEL = 3;
+
+export const F_TIMED = 1;
+export const F_CHUNK = 2;
+
+export const R_OK = 1;
+export const R_ERR = 2;
+export const R_CANCELLED = 3;
+export const R_STARTED = 4;
+export const R_READY = 5;
+export const R_INIT_FAILED = 6;
+export const R_RETIRE = 7;
+export const R_RETURN = 8;
+export const R_FATAL = 9;
+
+export const R_BELL = 10;
+
+/** ctl[0] of a thread worker: the seq of the job it runs, 0 when between jobs, DOOMED once condemned. */
+export const DOOMED = -1;
+
+// ------------------------------------------------------------------------------ the results ring
+//
+// A thread worker shares one SharedArrayBuffer with the pool: a header of Int32s (CTL_* below) and
+// a single-producer/single-consumer ring where the worker writes results that are plain numbers,
+// booleans, null or undefined (most CPU jobs): `seq, tag` in an Int32 pair, the number in a Float64.
+// A result in the ring is committed the moment the worker publishes the new tail, so a worker that
+// dies right after loses nothing; yet the pool reads hundreds of results per wake-up without a
+// message (and its deserialization) each. The worker rings a doorbell (a tiny message) only when
+// the pool is not already due to look: it sets CTL_BELL from 0 to 1 and posts `[R_BELL]`; the pool
+// drains, clears the bell, and drains again if the tail moved meanwhile. Anything else (objects,
+// strings, errors, a full ring) travels by message as before.
+//
+// Waking an idle worker: a thread sleeping in its event loop wakes through libuv, which on some
+// machines costs tens of µs more than a futex. So an idle thread worker whose event loop has nothing
+// else to do (no timer, socket or other port of its own) blocks in `Atomics.wait` on CTL_WAKE, for
+// at most IDLE_BLOCK_MS at a time; the pool bumps and notifies CTL_WAKE after posting, and the
+// worker takes the batch with `receiveMessageOnPort`.
+
+/** Header slots (Int32 indices). */
+export const CTL_RUNNING = 0;
+export const CTL_TAIL = 1;
+export const CTL_HEAD = 2;
+export const CTL_BELL = 3;
+/** Bumped (and notified) by the pool after each batch it posts: an idle worker blocked on it wakes. */
+export const CTL_WAKE = 4;
+const HEADER_INTS = 8; // (a multiple of 2: the Float64 region must be 8-byte aligned)
+/** Ring entries (a power of two). */
+export const RING_SIZE = 1024;
+export const RING_MASK = RING_SIZE - 1;
+/** Ring entry tags. */
+export const T_NUMBER = 1;
+export const T_TRUE = 2;
+export const T_FALSE = 3;
+export const T_NULL = 4;
+export const T_UNDEFINED = 5;
+
+/** Views on a worker's shared control buffer. */
+export interface SharedControl {
+  hdr: Int32Array;
+  ringInts: Int32Array;
+  ringNums: Float64Array;
+}
+
+/** Allocates the control buffer of one thread worker. */
+export function newControlBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(HEADER_INTS * 4 + RING_SIZE * 8 + RING_SIZE * 8);
+}
+
+/** The views on a control buffer (made on each side). */
+export function controlViews(sab: SharedArrayBuffer): SharedControl {
+  return {
+    hdr: new Int32Array(sab, 0, HEADER_INTS),
+    ringInts: new Int32Array(sab, HEADER_INTS * 4, RING_SIZE * 2),
+    ringNums: new Float64Array(sab, HEADER_INTS * 4 + RING_SIZE * 8, RING_SIZE),
+  };
+}
+
+/** A function definition as sent to a worker. */
+export interface FnDef {
+  kind: 0 | 1;
+  /** Module URL (kind 0) or source text (kind 1). */
+  a: string;
+  /** Export name (kind 0) or display name (kind 1). */
+  b: string;
+}
+
+/** What a worker receives when it starts (workerData for threads, the first IPC message for processes). */
+export interface WorkerInit {
+  kind: "thread" | "process";
+  /** URL of the worker entry module. */
+  entry: string;
+  /** URL of tsx's ESM register API, when the parent runs under tsx (see bootstrap.ts). */
+  tsxApi: string | null;
+  initializer: FnDef | null;
+  initargs: unknown[];
+  /** Recycle the worker between jobs once its used heap exceeds this many bytes (0: never). */
+  maxHeapUsed: number;
+  /** Thread workers: the port the jobs and results travel on. */
+  port?: NodeMessagePort;
+  /** Thread workers: the control buffer shared with the pool (running job, results ring). */
+  control?: SharedArrayBuffer;
+}
+
+// ------------------------------------------------------------------------------ transfer lists
+
+const TRANSFER = Symbol.for("tsaio.executors.transfer");
+
+/** @internal A value marked for zero-copy hand-off (see {@link transfer}). */
+export interface TransferMarker {
+  readonly [TRANSFER]: true;
+  readonly value: unknown;
+  readonly transferList: readonly TransferListItem[];
+}
+
+/**
+ * Marks `value` to be *moved* (not copied) to or from a worker: the objects in `transferList`
+ * (ArrayBuffers, MessagePorts…) are transferred and become unusable on the sending side. Use it on an
+ * argument of `submit` or on a worker function's return value. The return type is `T`, so typing is
+ * unchanged. (`SharedArrayBuffer`s need no marking: they are shared, never copied, with thread workers.)
+ * @example
+ * ```ts
+ * import { ThreadPoolExecutor, transfer, workerModule } from "tsaio";
+ * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * const bytes = new Uint8Array(1 << 20);
+ * const digest = await pool.submit(jobs.fns.sha256, transfer(bytes, [bytes.buffer]));
+ * console.log(digest, bytes.byteLength); // <hex> 0 (moved)
+ * ```
+ */
+export function transfer<T>(value: T, transferList: readonly TransferListItem[]): T {
+  if (!Array.isArray(transferList)) throw new TypeError("transfer: `transferList` must be an array of transferable objects");
+  const m: TransferMarker = { [TRANSFER]: true, value, transferList };
+  return m as unknown as T;
+}
+
+/** @internal */
+export function isTransferMarker(v: unknown): v is TransferMarker {
+  return typeof v === "object" && v !== null && (v as { [TRANSFER]?: unknown })[TRANSFER] === true;
+}
+
+// ------------------------------------------------------------------------------ errors
+
+/** An error as it crosses the boundary: enough to rebuild name, message, stack, cause and props. */
+export interface ErrorPayload {
+  $tsaioError: 1;
+  name: string;
+  message: string;
+  stack: string | undefined;
+  /** Constructor name, to rebuild built-in and tsaio error classes. */
+  ctor: string;
+  hasCause: boolean;
+  cause: unknown;
+  errors: unknown[] | undefined;
+  /** Other own enumerable properties (`code`, `errno`, `path`…), when they can be cloned. */
+  props: Record<string, unknown> | undefined;
+}
+
+const SKIP_PROPS = new Set(["name", "message", "stack", "cause", "errors"]);
+
+/** Makes `e` (anything thrown) safe to post: Errors become payloads, other values pass if cloneable. */
+export function encodeError(e: unknown, depth = 0): unknown {
+  if (e instanceof Error || (typeof e === "object" && e !== null && typeof (e as Error).message === "string" && typeof (e as Error).stack === "string")) {
+    const err = e as Error & { cause?: unknown; errors?: unknown };
+    let props: Record<string, unknown> | undefined;
+    for (const k of Object.keys(err)) {
+      if (SKIP_PROPS.has(k)) continue;
+      const v = (err as unknown as Record<string, unknown>)[k];
+      if (isPlainCloneable(v, 0)) (props ??= {})[k] = v;
+    }
+    const hasCause = "cause" in err && depth < 8;
+    return {
+      $tsaioError: 1,
+      name: String(err.name),
+      message: String(err.message),
+      stack: typeof err.stack === "string" ? err.stack : undefined,
+      ctor: typeof err.constructor === "function" ? err.constructor.name : "Error",
+      hasCause,
+      cause: hasCause ? encodeError(err.cause, depth + 1) : undefined,
+      errors: Array.isArray(err.errors) && depth < 8 ? err.errors.map((x) => encodeError(x, depth + 1)) : undefined,
+      props,
+    } satisfies ErrorPayload;
+  }
+  if (isPlainCloneable(e, 0)) return e;
+  try {
+    return String(e);
+  } catch {
+    return "<unprintable thrown value>";
+  }
+}
+
+/** Primitives, and arrays/plain objects of them (a cheap, conservative check; no structuredClone). */
+function isPlainCloneable(v: unknown, depth: number): boolean {
+  if (v === null || v === undefined) return true;
+  const t = typeof v;
+  if (t === "string" || t === "number" || t === "boolean" || t === "bigint") return true;
+  if (t !== "object" || depth > 4) return false;
+  if (Array.isArray(v)) return v.every((x) => isPlainCloneable(x, depth + 1));
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return v instanceof Date || ArrayBuffer.isView(v);
+  return Object.values(v as object).every((x) => isPlainCloneable(x, depth + 1));
+}
+
+const CTORS: Record<string, new (message?: string, options?: ErrorOptions) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  CancelledError,
+  TimeoutError,
+  InvalidStateError,
+  BrokenExecutorError,
+};
+
+/** Rebuilds an error posted by {@link encodeError}: same class when built in (or a tsaio error), else `Error` with the same name. */
+export function decodeError(p: unknown): unknown {
+  if (typeof p !== "object" || p === null || (p as ErrorPayload).$tsaioError !== 1) return p;
+  const d = p as ErrorPayload;
+  let err: Error;
+  if (d.errors !== undefined) {
+    err = new AggregateError(d.errors.map(decodeError), d.message);
+  } else {
+    const Ctor = Object.hasOwn(CTORS, d.ctor) ? CTORS[d.ctor] : Object.hasOwn(CTORS, d.name) ? CTORS[d.name] : Error;
+    err = new Ctor(d.message);
+  }
+  if (err.name !== d.name) Object.defineProperty(err, "name", { value: d.name, writable: true, configurable: true, enumerable: false });
+  if (d.stack !== undefined) Object.defineProperty(err, "stack", { value: d.stack, writable: true, configurable: true, enumerable: false });
+  if (d.hasCause) Object.defineProperty(err, "cause", { value: decodeError(d.cause), writable: true, configurable: true, enumerable: false });
+  if (d.props !== undefined) Object.assign(err, d.props);
+  return err;
+}
