@@ -53,7 +53,7 @@ test("debug mode names a task whose step blocks the thread, with where it resume
   assert.equal(slow.length, 1);
   assert.equal(slow[0]!.taskName, "cruncher");
   assert.match(slow[0]!.message, /^Executing Task "cruncher" took \d+\.\d ms/);
-  assert.ok((slow[0]!.duration as number) >= 80);
+  assert.ok((slow[0]!.duration as number) >= 75); // block() counts in whole Date.now() ms
   assert.match(String(slow[0]!.stack), /resumed at:\n\s+at .*debug\.test\.ts/);
   assert.match(String(slow[0]!.stack), /suspended at:\n\s+at .*debug\.test\.ts/);
 });
