@@ -268,7 +268,6 @@ export class Loop {
   private _defaultExecutor: ExecutorLike | null = null;
   private readonly _ref: WeakRef<Loop>;
   private readonly _save: HandleState = { inHandle: false, task: null, loop: null };
-  /** @internal */ _iterations = 0;
 
   constructor(options: LoopOptions = {}) {
     if (options === null || typeof options !== "object") throw new TypeError("Loop: `options` must be an object");
@@ -630,8 +629,10 @@ export class Loop {
           } catch (exception) {
             this.callExceptionHandler({ message: "Exception in callback", exception });
           }
-          if (this._debug && this._stepping === null && !this._handleWasStep) this._checkSlow(t0, null, false);
-          this._handleWasStep = false;
+          if (this._debug) {
+            if (this._stepping === null && !this._handleWasStep) this._checkSlow(t0, null, false);
+            this._handleWasStep = false;
+          }
           if (this._stepping !== null) {
             if (!this._watchdogArmed) {
               this._watchdogArmed = true;
@@ -659,7 +660,6 @@ export class Loop {
       setImmediate(this._driveFromMacrotask);
       return false;
     }
-    this._iterations++;
     const now = this._virtual ? this._now : real;
     const timers = this._timers;
     const ready = this._ready;
