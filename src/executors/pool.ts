@@ -65,7 +65,8 @@ import {
   R_STARTED,
   type FnDef,
 } from "./protocol.js";
-import { Deque, Inflight } from "./queue.js";
+import { Deque } from "../internal/ring.js";
+import { Inflight } from "./queue.js";
 
 /**
  * Options of {@link ThreadPoolExecutor} and {@link ProcessPoolExecutor} (every one is optional).

@@ -1,64 +1,9 @@
 /**
- * A growable double-ended queue (ring buffer) of jobs: O(1) at both ends, so that jobs handed back
- * by a dead worker go back to the front in their original order.
+ * The per-worker record of jobs in flight. (The pool's job queue is the shared `Deque` of
+ * internal/ring.ts.)
  * @internal
  * @module
  */
-export class Deque<T> {
-  private buf: (T | undefined)[];
-  private mask: number;
-  private head = 0;
-  /** Number of slots in use (including entries the owner treats as dead). */
-  length = 0;
-
-  constructor(capacity = 64) {
-    this.buf = new Array<T | undefined>(capacity);
-    this.mask = capacity - 1;
-  }
-
-  push(v: T): void {
-    if (this.length > this.mask) this.grow();
-    this.buf[(this.head + this.length) & this.mask] = v;
-    this.length++;
-  }
-
-  unshift(v: T): void {
-    if (this.length > this.mask) this.grow();
-    this.head = (this.head - 1) & this.mask;
-    this.buf[this.head] = v;
-    this.length++;
-  }
-
-  shift(): T | undefined {
-    if (this.length === 0) return undefined;
-    const v = this.buf[this.head];
-    this.buf[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
-    this.length--;
-    return v;
-  }
-
-  /** Visits every entry, oldest first. */
-  forEach(visit: (v: T) => void): void {
-    for (let k = 0; k < this.length; k++) visit(this.buf[(this.head + k) & this.mask] as T);
-  }
-
-  clear(): void {
-    this.buf.fill(undefined);
-    this.head = 0;
-    this.length = 0;
-  }
-
-  private grow(): void {
-    const old = this.buf;
-    const n = old.length;
-    const next = new Array<T | undefined>(n * 2);
-    for (let k = 0; k < this.length; k++) next[k] = old[(this.head + k) & this.mask];
-    this.buf = next;
-    this.mask = n * 2 - 1;
-    this.head = 0;
-  }
-}
 
 /**
  * The jobs a worker holds, in send order. Outcomes arrive almost always in that order, so lookups

@@ -72,7 +72,11 @@ export class CallRing {
   }
 }
 
-/** A growable FIFO deque of values (O(1) push/shift), used for waiter lists. @internal */
+/**
+ * A growable double-ended queue of values (O(1) at both ends): waiter lists, and executor job
+ * queues (jobs handed back by a dead worker go back to the front in their original order).
+ * @internal
+ */
 export class Deque<T> {
   private buf: (T | undefined)[];
   private mask: number;
@@ -90,6 +94,13 @@ export class Deque<T> {
     this.length++;
   }
 
+  unshift(v: T): void {
+    if (this.length > this.mask) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.buf[this.head] = v;
+    this.length++;
+  }
+
   shift(): T | undefined {
     if (this.length === 0) return undefined;
     const v = this.buf[this.head];
@@ -97,6 +108,11 @@ export class Deque<T> {
     this.head = (this.head + 1) & this.mask;
     this.length--;
     return v;
+  }
+
+  /** Visits every value, oldest first (no generator: cheap on hot paths). */
+  forEach(visit: (v: T) => void): void {
+    for (let k = 0; k < this.length; k++) visit(this.buf[(this.head + k) & this.mask] as T);
   }
 
   peek(): T | undefined {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeError, encodeError } from "../../src/executors/protocol.js";
-import { Deque, Inflight } from "../../src/executors/queue.js";
+import { Inflight } from "../../src/executors/queue.js";
+import { Deque } from "../../src/internal/ring.js";
 
 test("Inflight: in-order pops, out-of-order holes, growth", () => {
   const f = new Inflight<{ _seq: number }>(2);
