@@ -136,3 +136,21 @@ test("a closed loop refuses new work", () => {
   assert.equal(loop.isClosed(), true);
   assert.throws(() => loop.callSoon(() => {}), { name: "InvalidStateError" });
 });
+
+test("the timer heap drops cancelled timers on compaction and keeps (deadline, order) order", async () => {
+  const { TimerHeap } = await import("../src/internal/heap.js");
+  const h = new TimerHeap<{ _when: number; _seq: number; _cancelled: boolean }>();
+  const items: { _when: number; _seq: number; _cancelled: boolean }[] = [];
+  let x = 12345;
+  const rnd = (): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let i = 0; i < 2000; i++) {
+    const it = { _when: Math.floor(rnd() * 50), _seq: i, _cancelled: rnd() < 0.6 };
+    items.push(it);
+    h.push(it);
+  }
+  h.compact();
+  const out: typeof items = [];
+  for (let it = h.pop(); it !== undefined; it = h.pop()) out.push(it);
+  const expected = items.filter((i) => !i._cancelled).sort((a, b) => a._when - b._when || a._seq - b._seq);
+  assert.deepEqual(out, expected);
+});

@@ -61,12 +61,28 @@ export class TimerHeap<T extends HeapItem> {
     return top;
   }
 
-  /** Drops every cancelled item and restores the heap order in O(n). */
+  /** Drops every cancelled item and restores the heap order in O(n) (Floyd's heapify, no sort). */
   compact(): void {
-    const kept = this.items.filter((t) => !t._cancelled);
-    this.items = [];
-    kept.sort((x, y) => (less(x, y) ? -1 : less(y, x) ? 1 : 0));
-    this.items = kept; // a sorted array is a valid heap
+    const a = this.items.filter((t) => !t._cancelled);
+    this.items = a;
+    for (let i = (a.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private siftDown(start: number): void {
+    const a = this.items;
+    const n = a.length;
+    const item = a[start]!;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && less(a[r]!, a[l]!) ? r : l;
+      if (!less(a[c]!, item)) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = item;
   }
 
   clear(): void {
