@@ -18,7 +18,7 @@ import { currentTaskOrNull, runningLoop } from "./context.js";
 import { InvalidStateError } from "./errors.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
 import { abortedError, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, type Waiter, WaiterList } from "./internal/waiters.js";
-import type { Acquirable, WaitOptions } from "./locks.js";
+import type { Acquirable, SignalOptions } from "./locks.js";
 import type { Loop, TimerHandle } from "./loop.js";
 
 // ------------------------------------------------------------------------------------------ RWLock
@@ -75,7 +75,7 @@ export class RWLock {
   }
 
   /** @internal */
-  _acquire(kind: number, options: WaitOptions | undefined, fnName: string): Promise<true> {
+  _acquire(kind: number, options: SignalOptions | undefined, fnName: string): Promise<true> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, fnName);
@@ -165,7 +165,7 @@ export class RWLockSide implements Acquirable {
   }
 
   /** Waits until this side can be taken (FIFO with the other side); resolves to `true`. */
-  acquire(options?: WaitOptions): Promise<true> {
+  acquire(options?: SignalOptions): Promise<true> {
     return this.rwlock._acquire(this._kind, options, `${this._name}.acquire`);
   }
 
@@ -180,13 +180,13 @@ export class RWLockSide implements Acquirable {
   }
 
   /** Runs `fn` holding this side, and releases it however `fn` ends. */
-  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, `${this._name}.run`, "fn");
     return runHeld(this, this.acquire(options), fn);
   }
 
   /** Takes this side and returns a {@link Held} that releases it (`await using`). */
-  hold(options?: WaitOptions): Promise<Held> {
+  hold(options?: SignalOptions): Promise<Held> {
     return holdAfter(this, this.acquire(options));
   }
 
@@ -202,7 +202,7 @@ const HOLDING = 1;
 const WAITING = 2;
 
 /** Options of `CapacityLimiter.acquire`. */
-export interface BorrowOptions extends WaitOptions {
+export interface BorrowOptions extends SignalOptions {
   /** Who borrows the token (default: the current task). Any object; each holds at most one token. */
   borrower?: object;
 }
@@ -374,14 +374,14 @@ export class CapacityLimiter {
   }
 
   /** Runs `fn` holding a token (borrowed by a fresh {@link Borrow}), and gives it back however `fn` ends. */
-  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, "CapacityLimiter.run", "fn");
     const borrower = new Borrow();
     return runHeld(new Giver(this, borrower), this.acquire({ signal: signalOf(options, "CapacityLimiter.run"), borrower }), fn);
   }
 
   /** Borrows a token (for a fresh {@link Borrow}) and returns a {@link Held} that gives it back. */
-  hold(options?: WaitOptions): Promise<Held> {
+  hold(options?: SignalOptions): Promise<Held> {
     const borrower = new Borrow();
     return holdAfter(new Giver(this, borrower), this.acquire({ signal: signalOf(options, "CapacityLimiter.hold"), borrower }));
   }
@@ -527,7 +527,7 @@ export class RateLimiter {
    * Waits until a token is due (FIFO) and takes it; resolves to `true`. Without yielding when one
    * is available and nobody waits. A cancellation point; `signal` cancels the wait.
    */
-  acquire(options?: WaitOptions): Promise<true> {
+  acquire(options?: SignalOptions): Promise<true> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, "RateLimiter.acquire");
@@ -584,7 +584,7 @@ export class RateLimiter {
   }
 
   /** Waits for a token, then runs `fn` and returns its result. */
-  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, "RateLimiter.run", "fn");
     return runAfter(this.acquire(options), fn);
   }

@@ -29,7 +29,7 @@ import { abortedError, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE,
 export { Held } from "./internal/waiters.js";
 
 /** Options of every waiting call of the primitives. */
-export interface WaitOptions {
+export interface SignalOptions {
   /** Aborting it cancels the wait: the call rejects with `CancelledError`. */
   signal?: AbortSignal;
 }
@@ -40,15 +40,15 @@ export interface WaitOptions {
  */
 export interface Acquirable extends Releasable {
   /** Waits until acquired; resolves to `true`. */
-  acquire(options?: WaitOptions): Promise<true>;
+  acquire(options?: SignalOptions): Promise<true>;
   /** Releases one acquisition. */
   release(): void;
   /** Whether `acquire()` would have to wait. */
   locked(): boolean;
   /** Acquires, runs `fn`, and releases however `fn` ends. */
-  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>>;
+  run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>>;
   /** Acquires and returns a {@link Held} to release (`await using` releases it at scope end). */
-  hold(options?: WaitOptions): Promise<Held>;
+  hold(options?: SignalOptions): Promise<Held>;
 }
 
 function waitersText(n: number): string {
@@ -88,7 +88,7 @@ export class Lock implements Acquirable {
    * Waits until the lock is free and takes it; resolves to `true`. When the lock is free and nobody
    * waits, it takes it at once without yielding. A cancellation point; `signal` cancels the wait.
    */
-  acquire(options?: WaitOptions): Promise<true> {
+  acquire(options?: SignalOptions): Promise<true> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, "Lock.acquire");
@@ -135,7 +135,7 @@ export class Lock implements Acquirable {
    * console.log(await lock.run(async () => lock.locked()), lock.locked()); // true false
    * ```
    */
-  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, "Lock.run", "fn");
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
@@ -160,7 +160,7 @@ export class Lock implements Acquirable {
    * console.log(lock.locked()); // false
    * ```
    */
-  hold(options?: WaitOptions): Promise<Held> {
+  hold(options?: SignalOptions): Promise<Held> {
     return holdAfter(this, this.acquire(options));
   }
 
@@ -226,7 +226,7 @@ export class Event {
    * Waits until the flag is set; resolves to `true` (at once, without yielding, if it is set).
    * A cancellation point; `signal` cancels the wait.
    */
-  wait(options?: WaitOptions): Promise<true> {
+  wait(options?: SignalOptions): Promise<true> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, "Event.wait");
@@ -284,7 +284,7 @@ export class Condition implements Acquirable {
   }
 
   /** Acquires the underlying lock (see {@link Lock.acquire}). */
-  acquire(options?: WaitOptions): Promise<true> {
+  acquire(options?: SignalOptions): Promise<true> {
     return this._lock.acquire(options);
   }
 
@@ -298,7 +298,7 @@ export class Condition implements Acquirable {
    * Whatever happens — cancellation, `signal` — the lock is held again when this returns or throws.
    * `InvalidStateError` if the lock is not held.
    */
-  async wait(options?: WaitOptions): Promise<true> {
+  async wait(options?: SignalOptions): Promise<true> {
     const signal = signalOf(options, "Condition.wait");
     if (!this._lock._locked) throw new InvalidStateError("Condition.wait(): the lock is not acquired");
     if (signal !== undefined && signal.aborted) throw abortedError(signal);
@@ -336,7 +336,7 @@ export class Condition implements Acquirable {
    * Waits until `predicate()` is truthy (checked first, then after every wake-up) and returns its
    * value. The lock must be held.
    */
-  async waitFor<R>(predicate: () => R, options?: WaitOptions): Promise<R> {
+  async waitFor<R>(predicate: () => R, options?: SignalOptions): Promise<R> {
     checkFunction(predicate, "Condition.waitFor", "predicate");
     let result = predicate();
     while (!result) {
@@ -365,13 +365,13 @@ export class Condition implements Acquirable {
   }
 
   /** Runs `fn` holding the lock (see {@link Lock.run}). */
-  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, "Condition.run", "fn");
     return runHeld(this, this.acquire(options), fn);
   }
 
   /** Acquires the lock and returns a {@link Held} (see {@link Lock.hold}). */
-  hold(options?: WaitOptions): Promise<Held> {
+  hold(options?: SignalOptions): Promise<Held> {
     return holdAfter(this, this.acquire(options));
   }
 
@@ -424,7 +424,7 @@ export class Semaphore implements Acquirable {
    * Takes a permit, waiting (FIFO) while there is none; resolves to `true`. Without waiting when a
    * permit is free and nobody is ahead. A cancellation point; `signal` cancels the wait.
    */
-  acquire(options?: WaitOptions): Promise<true> {
+  acquire(options?: SignalOptions): Promise<true> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, `${this.constructor.name}.acquire`);
@@ -455,7 +455,7 @@ export class Semaphore implements Acquirable {
   }
 
   /** Runs `fn` holding a permit, and releases it however `fn` ends. */
-  run<R>(fn: () => R | PromiseLike<R>, options?: WaitOptions): Promise<Awaited<R>> {
+  run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, `${this.constructor.name}.run`, "fn");
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
@@ -472,7 +472,7 @@ export class Semaphore implements Acquirable {
   }
 
   /** Takes a permit and returns a {@link Held} that gives it back (`await using`). */
-  hold(options?: WaitOptions): Promise<Held> {
+  hold(options?: SignalOptions): Promise<Held> {
     return holdAfter(this, this.acquire(options));
   }
 
@@ -578,7 +578,7 @@ export class Barrier {
    * `BrokenBarrierError` if the barrier is or gets aborted or reset. A cancellation point; `signal`
    * cancels the wait.
    */
-  async wait(options?: WaitOptions): Promise<number> {
+  async wait(options?: SignalOptions): Promise<number> {
     const signal = signalOf(options, "Barrier.wait");
     if (signal !== undefined && signal.aborted) throw abortedError(signal);
     const opts = signal === undefined ? undefined : { signal };
@@ -606,7 +606,7 @@ export class Barrier {
     }
   }
 
-  private async _block(opts: WaitOptions | undefined): Promise<void> {
+  private async _block(opts: SignalOptions | undefined): Promise<void> {
     await this._cond.waitFor(() => this._state !== DRAINING && this._state !== RESETTING, opts);
     if (this._state === BROKEN) throw new BrokenBarrierError("Barrier.wait(): the barrier is aborted");
   }

@@ -19,7 +19,7 @@ import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./error
 import { Deque } from "./internal/ring.js";
 import { checkCount, describe, signalOf } from "./internal/validate.js";
 import { abortedError, RESOLVED_VOID, type Waiter, WaiterList } from "./internal/waiters.js";
-import { Event, type WaitOptions } from "./locks.js";
+import { Event, type SignalOptions } from "./locks.js";
 
 /**
  * A FIFO queue with an optional bound, asyncio's `Queue`.
@@ -119,7 +119,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * `QueueShutDown` once the queue is shut down. Without yielding when there is room. A
    * cancellation point while it waits; `signal` cancels the wait.
    */
-  put(item: T, options?: WaitOptions): Promise<void> {
+  put(item: T, options?: SignalOptions): Promise<void> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, `${this.constructor.name}.put`);
@@ -174,7 +174,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * getters). Rejects with `QueueShutDown` once the queue is shut down and empty. Without yielding
    * when an item is there. A cancellation point while it waits; `signal` cancels the wait.
    */
-  get(options?: WaitOptions): Promise<T> {
+  get(options?: SignalOptions): Promise<T> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, `${this.constructor.name}.get`);
@@ -231,7 +231,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * Waits until every item put in the queue was processed (`taskDone()` called for it). Returns at
    * once if none is outstanding. A cancellation point while it waits; `signal` cancels the wait.
    */
-  join(options?: WaitOptions): Promise<void> {
+  join(options?: SignalOptions): Promise<void> {
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       signal = signalOf(options, `${this.constructor.name}.join`);

@@ -43,7 +43,7 @@
  * - Per-job timeouts and grace periods run on the real clock, even under a virtual-clock loop.
  * @module
  */
-export { Executor, type ExecutorOptions, type JobOptions, type MapOptions, type ShutdownOptions } from "./pool.js";
+export { Executor, type ExecutorOptions, type JobOptions, type ExecutorMapOptions, type ShutdownOptions } from "./pool.js";
 export { ThreadPoolExecutor } from "./thread.js";
 export { ProcessPoolExecutor } from "./process.js";
 export { ExecutorFuture, type CancelOptions } from "./future.js";

@@ -146,7 +146,7 @@ export interface JobOptions {
  * for await (const digest of pool.map(jobs.fns.sha256, files, { chunksize: 16, timeout: 60_000 })) console.log(digest);
  * ```
  */
-export interface MapOptions {
+export interface ExecutorMapOptions {
   /** Items per job (each job runs the function over its chunk). Default 1. */
   chunksize?: number;
   /** Overall time limit in ms, from the call: waiting for a result past it throws `TimeoutError`. */
@@ -391,7 +391,7 @@ export abstract class Executor implements JobOwner, AsyncDisposable {
    * console.log(out); // [ 1, 4, 9 ]
    * ```
    */
-  map<T, R>(fn: (item: T) => R, items: Iterable<T> | AsyncIterable<T>, options?: MapOptions): AsyncGenerator<Awaited<R>, void, undefined> {
+  map<T, R>(fn: (item: T) => R, items: Iterable<T> | AsyncIterable<T>, options?: ExecutorMapOptions): AsyncGenerator<Awaited<R>, void, undefined> {
     const entry = fnEntry(fn, "map");
     if (items === null || items === undefined || (typeof (items as Iterable<T>)[Symbol.iterator] !== "function" && typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] !== "function")) {
       throw new TypeError(`map: \`items\` must be an iterable or async iterable, got ${describeValue(items)}`);
