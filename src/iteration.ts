@@ -48,13 +48,9 @@ export class Puller<T> {
   private pulling: Promise<unknown> = Promise.resolve();
 
   constructor(items: Items<T>, fnName: string) {
-    if (items !== null && typeof items === "object" && typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] === "function") {
-      this.asyncIt = (items as AsyncIterable<T>)[Symbol.asyncIterator]();
-    } else if (items !== null && items !== undefined && typeof (items as Iterable<T>)[Symbol.iterator] === "function") {
-      this.syncIt = (items as Iterable<T>)[Symbol.iterator]();
-    } else {
-      throw new TypeError(`${fnName}: \`items\` must be an array, an iterable or an async iterable, got ${describe(items)}`);
-    }
+    checkItems(items, fnName);
+    if (typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] === "function") this.asyncIt = (items as AsyncIterable<T>)[Symbol.asyncIterator]();
+    else this.syncIt = (items as Iterable<T>)[Symbol.iterator]();
   }
 
   get isSync(): boolean {
@@ -96,6 +92,18 @@ export class Puller<T> {
     this.finished = true;
     const it = this.syncIt ?? this.asyncIt;
     if (it !== null && typeof it.return === "function") await it.return();
+  }
+}
+
+/**
+ * Throws a TypeError naming `fnName` unless `value` is an iterable or an async iterable. `what`
+ * names the argument in the message (map/imap/forEach say `items`, the stages "the source").
+ * @internal
+ */
+export function checkItems(value: unknown, fnName: string, what = "`items` must be an array, an iterable or an async iterable"): void {
+  const v = value as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null | undefined;
+  if (v === null || v === undefined || (typeof v[Symbol.asyncIterator] !== "function" && typeof v[Symbol.iterator] !== "function")) {
+    throw new TypeError(`${fnName}: ${what}, got ${describe(value)}`);
   }
 }
 
@@ -168,9 +176,7 @@ function validate(items: unknown, fn: unknown, options: unknown, fnName: string)
   const concurrency = checkConcurrency((options as MapOptions).concurrency, fnName);
   const signal = (options as MapOptions).signal;
   checkSignal(signal, fnName);
-  if (items === null || items === undefined || (typeof items !== "object" && typeof items !== "string")) {
-    throw new TypeError(`${fnName}: \`items\` must be an array, an iterable or an async iterable, got ${describe(items)}`);
-  }
+  checkItems(items, fnName);
   return { concurrency, signal };
 }
 
@@ -410,8 +416,6 @@ export function imap<T, R>(items: Items<T>, fn: (item: T, index: number) => R | 
   checkOptions(options, "imap");
   if (options === undefined) throw new TypeError("imap: `options` must be an object with a `concurrency`");
   const concurrency = checkConcurrency(options.concurrency, "imap");
-  if (items === null || items === undefined || (typeof items !== "object" && typeof items !== "string")) {
-    throw new TypeError(`imap: \`items\` must be an array, an iterable or an async iterable, got ${describe(items)}`);
-  }
+  checkItems(items, "imap");
   return new Imap(items, fn, concurrency, options.ordered !== false);
 }

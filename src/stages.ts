@@ -11,7 +11,7 @@ import { runningLoop } from "./context.js";
 import { Future, WaiterFuture } from "./futures.js";
 import { Channel, CLOSED } from "./internal/channel.js";
 import { checkFunction, checkDelay, describe } from "./internal/validate.js";
-import { checkConcurrency, Puller, type Items } from "./iteration.js";
+import { checkConcurrency, checkItems, Puller, type Items } from "./iteration.js";
 import { RateLimiter } from "./limiters.js";
 import type { Loop } from "./loop.js";
 import type { Task } from "./tasks.js";
@@ -289,9 +289,5 @@ export function pipe(source: Items<unknown>, ...stages: Stage<unknown, unknown>[
 }
 
 function checkSource(source: unknown, fnName: string): void {
-  const ok =
-    source !== null &&
-    source !== undefined &&
-    (typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function" || typeof (source as Iterable<unknown>)[Symbol.iterator] === "function");
-  if (!ok) throw new TypeError(`${fnName}: the source must be an iterable or an async iterable, got ${describe(source)}`);
+  checkItems(source, fnName, "the source must be an iterable or an async iterable");
 }
