@@ -12,6 +12,7 @@ import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { CancelledError, ExceptionGroup } from "./errors.js";
 import { Future, WaiterFuture } from "./futures.js";
+import { wakeFirst } from "./internal/channel.js";
 import { Deque } from "./internal/ring.js";
 import { checkFunction, checkOptions, checkSignal, describe } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
@@ -339,13 +340,7 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
     } else o = this.fifo.shift();
     if (o !== undefined) {
       this.inWindow--;
-      while (this.slotWaiters.length > 0) {
-        const w = this.slotWaiters.shift() as Future<void>;
-        if (!w.done()) {
-          w.setResult();
-          break;
-        }
-      }
+      wakeFirst(this.slotWaiters);
     }
     return o;
   }

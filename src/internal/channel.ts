@@ -10,6 +10,17 @@ import { Deque } from "./ring.js";
 
 export const CLOSED: unique symbol = Symbol("closed");
 
+/** Wakes the first waiter that is still waiting (cancelled ones are skipped: no lost wake-up). */
+export function wakeFirst(waiters: Deque<Future<void>>): void {
+  while (waiters.length > 0) {
+    const f = waiters.shift() as Future<void>;
+    if (!f.done()) {
+      f.setResult();
+      return;
+    }
+  }
+}
+
 export class Channel<T> {
   private readonly items = new Deque<T>();
   private readonly getters = new Deque<Future<void>>();
@@ -75,15 +86,8 @@ export class Channel<T> {
     while (this.putters.length > 0) this.wake(this.putters);
   }
 
-  /** Wakes the first waiter that is still waiting (cancelled ones are skipped: no lost wake-up). */
   private wake(waiters: Deque<Future<void>>): void {
-    while (waiters.length > 0) {
-      const f = waiters.shift() as Future<void>;
-      if (!f.done()) {
-        f.setResult();
-        return;
-      }
-    }
+    wakeFirst(waiters);
   }
 
   [inspect.custom](): string {
