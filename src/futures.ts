@@ -47,11 +47,25 @@ const collected = new FinalizationRegistry<Unretrieved>((u) => {
   u.loop.callExceptionHandler({ message: u.message, exception: u.exception, ...(u.taskName === undefined ? {} : { taskName: u.taskName }) });
 });
 
-// `new Promise(capture)` hands its resolvers to the awaiter being built, without a closure per call.
-let capturing: Awaiter | null = null;
+/** Something that keeps the resolvers of a promise made for it. @internal */
+export interface Resolvers {
+  _res: (v: unknown) => void;
+  _rej: (e: unknown) => void;
+}
+
+// `new Promise(capture)` hands its resolvers to the object being built, without a closure per call.
+let capturing: Resolvers | null = null;
 function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
-  (capturing as Awaiter)._res = res;
-  (capturing as Awaiter)._rej = rej;
+  (capturing as Resolvers)._res = res;
+  (capturing as Resolvers)._rej = rej;
+}
+
+/** @internal A new promise whose resolvers are stored on `target` (`_res`, `_rej`). */
+export function promiseInto(target: Resolvers): Promise<never> {
+  capturing = target;
+  const p = new Promise<never>(capture as (res: (v: never) => void, rej: (e: unknown) => void) => void);
+  capturing = null;
+  return p;
 }
 
 /**
@@ -262,9 +276,7 @@ export class Future<T> implements PromiseLike<T> {
       return settled.then(onF as (v: unknown) => never, onR as (e: unknown) => never);
     }
     const aw = new Awaiter(onF, onR);
-    capturing = aw;
-    const p = new Promise<never>(capture as (res: (v: never) => void, rej: (e: unknown) => void) => void);
-    capturing = null;
+    const p = promiseInto(aw);
     this._addEntry(aw);
     if (asAwait && typeof onF === "function" && typeof onR === "function") {
       const task = currentTaskOrNull();

@@ -20,7 +20,7 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull } from "../context.js";
 import { CancelledError } from "../errors.js";
-import { type Awaiter, CANCELLED, type DoneEntry, Future, PENDING, RESOLVED } from "../futures.js";
+import { type Awaiter, CANCELLED, type DoneEntry, Future, PENDING, promiseInto, RESOLVED } from "../futures.js";
 import type { Loop } from "../loop.js";
 import { cancelOnAbort, type Task } from "../tasks.js";
 import { Deque } from "./ring.js";
@@ -37,16 +37,6 @@ const WOKEN = 4;
  * `await fut`), and settles the caller's promise with `w._res` / `w._rej`.
  */
 export type Resume = (w: Waiter, failed: boolean, err: unknown) => void;
-
-interface Resolvers {
-  _res: (v: unknown) => void;
-  _rej: (e: unknown) => void;
-}
-let capturing: Resolvers | null = null;
-function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
-  (capturing as Resolvers)._res = res;
-  (capturing as Resolvers)._rej = rej;
-}
 
 /**
  * A waiter's future. It is also its own awaiter: the waiting code holds a native promise that the
@@ -153,9 +143,7 @@ export class WaiterList {
   add(loop: Loop, signal: AbortSignal | undefined, tag?: unknown): Promise<never> {
     const w = new Waiter(loop, this);
     w._tag = tag;
-    capturing = w;
-    const p = new Promise<never>(capture as (res: (v: never) => void, rej: (e: unknown) => void) => void);
-    capturing = null;
+    const p = promiseInto(w);
     this.enqueue(w, currentTaskOrNull(), signal);
     return p;
   }
