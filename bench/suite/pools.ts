@@ -1,0 +1,80 @@
+/**
+ * The worker pools of W7 and W8, each with 2 worker threads running the same plain-JS jobs
+ * (bench/workers/jobs.mjs): a hand-written postMessage pool (the floor), tsaio's
+ * ThreadPoolExecutor, piscina, tinypool and workerpool, behind one small interface.
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { Tinypool } from "tinypool";
+import workerpool from "workerpool";
+import { ThreadPoolExecutor, workerModule } from "../../src/index.js";
+import type { SideKind } from "./model.js";
+
+export const THREADS = 2;
+const jobsUrl = new URL("../workers/jobs.mjs", import.meta.url);
+
+/** What every side offers: run export `fn` of jobs.mjs on `arg`. */
+export interface Pool {
+  name: string;
+  kind: SideKind;
+  note: string;
+  call(fn: "inc" | "cpu", arg: number): PromiseLike<number>;
+  close(): Promise<void>;
+}
+
+/** The floor: round-robin over 2 workers, one postMessage per job each way, a Map of resolvers. */
+function rawPool(): Pool {
+  const pending = new Map<number, (v: number) => void>();
+  let seq = 0;
+  const workers = Array.from({ length: THREADS }, () => {
+    const w = new Worker(new URL("../workers/raw-worker.mjs", import.meta.url));
+    w.on("message", (m: [number, number]) => {
+      const r = pending.get(m[0]) as (v: number) => void;
+      pending.delete(m[0]);
+      r(m[1]);
+    });
+    return w;
+  });
+  return {
+    name: "raw postMessage",
+    kind: "floor",
+    note: "hand-written: one postMessage per job each way, round-robin over 2 workers",
+    call: (fn, arg) =>
+      new Promise((resolve) => {
+        const id = ++seq;
+        pending.set(id, resolve);
+        workers[id % THREADS].postMessage([id, fn === "inc" ? 0 : 1, arg]);
+      }),
+    close: async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/** Every pool, started, each worker warmed with a few jobs (module loading is not measured). */
+export async function makePools(): Promise<Pool[]> {
+  const piscina = new Piscina({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
+  const tinypool = new Tinypool({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
+  const wp = workerpool.pool(fileURLToPath(new URL("../workers/workerpool-worker.mjs", import.meta.url)), { minWorkers: THREADS, maxWorkers: THREADS, workerType: "thread" });
+  const jobs = workerModule<typeof import("../workers/jobs.mjs")>(jobsUrl);
+  const tsaio = new ThreadPoolExecutor({ maxWorkers: THREADS });
+  const pools: Pool[] = [
+    rawPool(),
+    { name: "tsaio", kind: "tsaio", note: "ThreadPoolExecutor({ maxWorkers: 2 }).submit(fn, arg)", call: (fn, arg) => tsaio.submit(fn === "inc" ? jobs.fns.inc : jobs.fns.cpu, arg), close: () => tsaio.shutdown() },
+    { name: "piscina", kind: "peer", note: "run(arg, { name })", call: (fn, arg) => piscina.run(arg, { name: fn }) as Promise<number>, close: () => piscina.destroy() },
+    { name: "tinypool", kind: "peer", note: "run(arg, { name })", call: (fn, arg) => tinypool.run(arg, { name: fn }) as Promise<number>, close: () => tinypool.destroy() },
+    {
+      name: "workerpool",
+      kind: "peer",
+      note: "exec(name, [arg])",
+      call: (fn, arg) => wp.exec(fn, [arg]) as unknown as Promise<number>,
+      close: async () => {
+        await wp.terminate();
+      },
+    },
+  ];
+  await Promise.all(pools.flatMap((p) => Array.from({ length: THREADS * 4 }, (_, i) => p.call("inc", i))));
+  return pools;
+}

@@ -1,0 +1,183 @@
+/**
+ * W4 — a mutual-exclusion lock: 1,000,000 acquire/release pairs on a free lock (W4a), and 100
+ * contenders taking turns until 100,000 acquisitions (W4b).
+ * @module
+ */
+import { Mutex } from "async-mutex";
+import { Effect, Semaphore as EffectSemaphore } from "effect";
+import { createTask, gather, Lock, run, type Task } from "../../src/index.js";
+import { now, type Sample } from "../lib.js";
+import { HandLock } from "./floors.js";
+import type { CaseDef, Side, SuiteContext, Workload } from "./model.js";
+
+const CONTENDERS = 100;
+const perOp = (ms: number, n: number): number => (ms * 1e6) / n;
+
+/** The hand-written lock and tsaio's Lock (async-mutex's acquire returns its release: own loops). */
+interface JsLock {
+  acquire(): PromiseLike<unknown>;
+  release(): void;
+}
+
+async function uncontended(l: JsLock, n: number): Promise<Sample> {
+  const t0 = now();
+  for (let i = 0; i < n; i++) {
+    await l.acquire();
+    l.release();
+  }
+  return { ns: perOp(now() - t0, n) };
+}
+
+/** `spawn` starts one contender (an async function or a tsaio task); returns what to await. */
+async function contended(l: JsLock, n: number, spawn: (f: () => Promise<void>) => PromiseLike<void>): Promise<Sample> {
+  let count = 0;
+  const worker = async (): Promise<void> => {
+    while (count < n) {
+      await l.acquire();
+      count++;
+      l.release();
+    }
+  };
+  const t0 = now();
+  const ws: PromiseLike<void>[] = [];
+  for (let i = 0; i < CONTENDERS; i++) ws.push(spawn(worker));
+  await Promise.all(ws);
+  return { ns: perOp(now() - t0, count) };
+}
+
+async function mutexUncontended(n: number): Promise<Sample> {
+  const m = new Mutex();
+  const t0 = now();
+  for (let i = 0; i < n; i++) {
+    const release = await m.acquire();
+    release();
+  }
+  return { ns: perOp(now() - t0, n) };
+}
+
+async function mutexContended(n: number): Promise<Sample> {
+  const m = new Mutex();
+  let count = 0;
+  const worker = async (): Promise<void> => {
+    while (count < n) {
+      const release = await m.acquire();
+      count++;
+      release();
+    }
+  };
+  const t0 = now();
+  await Promise.all(Array.from({ length: CONTENDERS }, worker));
+  return { ns: perOp(now() - t0, count) };
+}
+
+function effectUncontended(n: number): Promise<Sample> {
+  return Effect.runPromise(
+    Effect.gen(function* () {
+      const sem = yield* EffectSemaphore.make(1);
+      const t0 = now();
+      for (let i = 0; i < n; i++) {
+        yield* sem.take(1);
+        yield* sem.release(1);
+      }
+      return { ns: perOp(now() - t0, n) };
+    }),
+  );
+}
+
+function effectContended(n: number): Promise<Sample> {
+  return Effect.runPromise(
+    Effect.gen(function* () {
+      const sem = yield* EffectSemaphore.make(1);
+      let count = 0;
+      const bump = Effect.sync(() => {
+        count++;
+      });
+      const worker = Effect.whileLoop({ while: () => count < n, body: () => sem.withPermit(bump), step: () => undefined });
+      const t0 = now();
+      yield* Effect.all(Array.from({ length: CONTENDERS }, () => worker), { concurrency: "unbounded", discard: true });
+      return { ns: perOp(now() - t0, count) };
+    }),
+  );
+}
+
+function sides(contendedCase: boolean, n: number, ctx: SuiteContext): Side[] {
+  const plain = (f: () => Promise<void>): Promise<void> => f();
+  const out: Side[] = contendedCase
+    ? [
+        { name: "hand-written lock", kind: "floor", note: "100 async functions", run: () => contended(new HandLock(), n, plain) },
+        {
+          name: "tsaio",
+          kind: "tsaio",
+          note: "Lock, 100 tasks",
+          run: () =>
+            run(async () => {
+              const ts: Task<void>[] = [];
+              const r = await contended(new Lock(), n, (f) => {
+                const t = createTask(f);
+                ts.push(t);
+                return t;
+              });
+              await gather(ts);
+              return r;
+            }),
+        },
+        { name: "async-mutex", kind: "peer", note: "Mutex, 100 async functions", run: () => mutexContended(n) },
+        { name: "Effect", kind: "peer", note: "Semaphore.make(1) and withPermit, 100 fibers", run: () => effectContended(n) },
+      ]
+    : [
+        { name: "hand-written lock", kind: "floor", run: () => uncontended(new HandLock(), n) },
+        { name: "tsaio", kind: "tsaio", note: "Lock, in run()'s main task", run: () => run(() => uncontended(new Lock(), n)) },
+        { name: "async-mutex", kind: "peer", note: "Mutex: acquire() returns the release function", run: () => mutexUncontended(n) },
+        { name: "Effect", kind: "peer", note: "Semaphore.make(1): take(1), release(1)", run: () => effectUncontended(n) },
+      ];
+  const py = ctx.python;
+  if (py !== null)
+    out.push(
+      contendedCase
+        ? { name: "CPython asyncio", kind: "python", warmup: false, note: "asyncio.Lock, 100 tasks", run: () => py("contended", n, CONTENDERS) }
+        : { name: "CPython asyncio", kind: "python", warmup: false, note: "asyncio.Lock", run: () => py("lock", n) },
+    );
+  return out;
+}
+
+export const w4: Workload = {
+  id: "W4",
+  title: "a lock, uncontended and contended",
+  description:
+    "W4a: one task acquires and releases a free lock n times (the fast path every lock should have). " +
+    "W4b: 100 tasks take turns on one lock until n acquisitions in all (FIFO hand-off on every release). " +
+    "Time per acquisition. Effection has no lock; Effect's is a one-permit Semaphore.",
+  async cases(ctx): Promise<CaseDef[]> {
+    const n1 = 1_000_000;
+    const n2 = 100_000;
+    const py = ctx.python !== null;
+    return [
+      {
+        id: "W4a",
+        workload: "W4",
+        title: `uncontended lock, ${n1.toLocaleString("en")} acquire/release`,
+        metric: "ns",
+        unit: "ns/acquire",
+        floor: "hand-written lock",
+        sides: sides(false, n1, ctx),
+        goals: [
+          { text: "≥ 5× faster than async-mutex", kind: "faster", k: 5, ref: "async-mutex" },
+          ...(py ? [{ text: "≥ 1.5× faster than CPython", kind: "faster" as const, k: 1.5, ref: "CPython asyncio" }] : []),
+        ],
+      },
+      {
+        id: "W4b",
+        workload: "W4",
+        title: `${CONTENDERS} contenders, ${n2.toLocaleString("en")} acquisitions`,
+        metric: "ns",
+        unit: "ns/acquire",
+        floor: "hand-written lock",
+        sides: sides(true, n2, ctx),
+        goals: [
+          { text: "≥ 4× faster than async-mutex", kind: "faster", k: 4, ref: "async-mutex" },
+          ...(py ? [{ text: "≥ 10× faster than CPython", kind: "faster" as const, k: 10, ref: "CPython asyncio" }] : []),
+        ],
+      },
+    ];
+  },
+};
