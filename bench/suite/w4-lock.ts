@@ -4,8 +4,8 @@
  * @module
  */
 import { Mutex } from "async-mutex";
-import { Effect, Semaphore as EffectSemaphore } from "effect";
-import { createTask, gather, Lock, run, type Task } from "../../src/index.js";
+import { Effect, Fiber, Semaphore as EffectSemaphore } from "effect";
+import { createTask, gather, Lock, run, sleep, type Task } from "../../src/index.js";
 import { now, type Sample } from "../lib.js";
 import { HandLock } from "./floors.js";
 import type { CaseDef, Side, SuiteContext, Workload } from "./model.js";
@@ -28,8 +28,14 @@ async function uncontended(l: JsLock, n: number): Promise<Sample> {
   return { ns: perOp(now() - t0, n) };
 }
 
-/** `spawn` starts one contender (an async function or a tsaio task); returns what to await. */
-async function contended(l: JsLock, n: number, spawn: (f: () => Promise<void>) => PromiseLike<void>): Promise<Sample> {
+/**
+ * The contended shape, the same on every side: the lock is taken first, the 100 contenders start and
+ * queue up behind it (`settle` lets them reach the lock), then it is released; from there on every
+ * release hands the lock to the next in line and the releaser queues again at the back. (Without the
+ * head start, a contender whose acquire does not suspend, as in asyncio, would take every turn alone.)
+ * `spawn` starts one contender (an async function or a tsaio task); returns what to await.
+ */
+async function contended(l: JsLock, n: number, spawn: (f: () => Promise<void>) => PromiseLike<void>, settle: () => PromiseLike<unknown>): Promise<Sample> {
   let count = 0;
   const worker = async (): Promise<void> => {
     while (count < n) {
@@ -39,8 +45,11 @@ async function contended(l: JsLock, n: number, spawn: (f: () => Promise<void>) =
     }
   };
   const t0 = now();
+  await l.acquire();
   const ws: PromiseLike<void>[] = [];
   for (let i = 0; i < CONTENDERS; i++) ws.push(spawn(worker));
+  await settle();
+  l.release();
   await Promise.all(ws);
   return { ns: perOp(now() - t0, count) };
 }
@@ -66,7 +75,11 @@ async function mutexContended(n: number): Promise<Sample> {
     }
   };
   const t0 = now();
-  await Promise.all(Array.from({ length: CONTENDERS }, worker));
+  const first = await m.acquire();
+  const ws = Array.from({ length: CONTENDERS }, worker);
+  await null;
+  first();
+  await Promise.all(ws);
   return { ns: perOp(now() - t0, count) };
 }
 
@@ -94,7 +107,12 @@ function effectContended(n: number): Promise<Sample> {
       });
       const worker = Effect.whileLoop({ while: () => count < n, body: () => sem.withPermit(bump), step: () => undefined });
       const t0 = now();
-      yield* Effect.all(Array.from({ length: CONTENDERS }, () => worker), { concurrency: "unbounded", discard: true });
+      yield* sem.take(1);
+      const fs = new Array<Fiber.Fiber<void>>(CONTENDERS);
+      for (let i = 0; i < CONTENDERS; i++) fs[i] = yield* Effect.forkChild(worker);
+      yield* Effect.yieldNow;
+      yield* sem.release(1);
+      yield* Fiber.joinAll(fs);
       return { ns: perOp(now() - t0, count) };
     }),
   );
@@ -104,7 +122,7 @@ function sides(contendedCase: boolean, n: number, ctx: SuiteContext): Side[] {
   const plain = (f: () => Promise<void>): Promise<void> => f();
   const out: Side[] = contendedCase
     ? [
-        { name: "hand-written lock", kind: "floor", note: "100 async functions", run: () => contended(new HandLock(), n, plain) },
+        { name: "hand-written lock", kind: "floor", note: "100 async functions", run: () => contended(new HandLock(), n, plain, () => Promise.resolve()) },
         {
           name: "tsaio",
           kind: "tsaio",
@@ -112,17 +130,18 @@ function sides(contendedCase: boolean, n: number, ctx: SuiteContext): Side[] {
           run: () =>
             run(async () => {
               const ts: Task<void>[] = [];
-              const r = await contended(new Lock(), n, (f) => {
+              const spawn = (f: () => Promise<void>): Task<void> => {
                 const t = createTask(f);
                 ts.push(t);
                 return t;
-              });
+              };
+              const r = await contended(new Lock(), n, spawn, () => sleep(0));
               await gather(ts);
               return r;
             }),
         },
         { name: "async-mutex", kind: "peer", note: "Mutex, 100 async functions", run: () => mutexContended(n) },
-        { name: "Effect", kind: "peer", note: "Semaphore.make(1) and withPermit, 100 fibers", run: () => effectContended(n) },
+        { name: "Effect", kind: "peer", note: "Semaphore.make(1) and withPermit, 100 forked fibers", run: () => effectContended(n) },
       ]
     : [
         { name: "hand-written lock", kind: "floor", run: () => uncontended(new HandLock(), n) },

@@ -1,0 +1,88 @@
+/**
+ * `npm run bench:check`: a quick regression check of tsaio against the goals of the issues.
+ *
+ * Runs the suite in quick mode (the same workloads and counts, 3 counted rounds after 1 warm-up,
+ * only the sides the goals compare tsaio with; CPython is left out) in a child process, then judges
+ * every goal:
+ * - a goal that passes is fine;
+ * - a goal that fails but was already missed by the newest full run committed for this Node major
+ *   (`bench/results/<version>.json`) is a known miss: it fails the check only if it got more than
+ *   25% worse than that run (so a known miss cannot quietly get worse);
+ * - any other failing goal fails the check.
+ *
+ * Not part of CI: machines are noisy, and a shared one more so. Run it on a quiet machine before
+ * and after a change to the hot paths. Exit code 1 on a regression.
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fmt, table } from "./lib.js";
+import type { GoalResult, SuiteResult } from "./suite/model.js";
+
+const TOLERANCE = 0.25;
+const here = dirname(fileURLToPath(import.meta.url));
+const major = (v: string): string => v.replace(/^v/, "").split(".")[0];
+
+/** The newest full (not quick) run of the suite on this Node major, if one is committed. */
+function baseline(): SuiteResult | null {
+  const dir = join(here, "results");
+  let best: SuiteResult | null = null;
+  for (const f of readdirSync(dir)) {
+    if (!/^v\d+\.\d+\.\d+\.json$/.test(f)) continue;
+    const r = JSON.parse(readFileSync(join(dir, f), "utf8")) as SuiteResult;
+    if (r.quick || major(r.node) !== major(process.version)) continue;
+    if (best === null || r.date > best.date) best = r;
+  }
+  return best;
+}
+
+/** How much worse `now` is than `then`, as a fraction (> 0: worse), in the goal's direction. */
+function worsening(g: GoalResult, then: GoalResult): number {
+  return g.kind === "faster" ? then.value / g.value - 1 : g.value / then.value - 1;
+}
+
+function main(): void {
+  const tmp = mkdtempSync(join(tmpdir(), "tsaio-bench-check-"));
+  const out = join(tmp, "quick.json");
+  const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(here, "suite", "run.ts")], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, BENCH_QUICK: "1", BENCH_OUT: out },
+  });
+  if (child.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    console.error("bench:check: the quick run failed");
+    process.exit(1);
+  }
+  const quick = JSON.parse(readFileSync(out, "utf8")) as SuiteResult;
+  rmSync(tmp, { recursive: true, force: true });
+  const base = baseline();
+  const known = new Map<string, GoalResult>();
+  for (const w of base?.workloads ?? []) for (const c of w.cases) for (const g of c.goals) known.set(`${c.id} ${g.text}`, g);
+
+  const rows = [["case", "goal", "now", `full run ${base?.node ?? "(none)"}`, "verdict"]];
+  let failed = 0;
+  for (const w of quick.workloads)
+    for (const c of w.cases)
+      for (const g of c.goals) {
+        const then = known.get(`${c.id} ${g.text}`);
+        const show = (x: GoalResult | undefined): string => (x === undefined ? "—" : x.kind === "absolute" ? `${fmt(x.value)} ${c.unit}` : `${x.value.toFixed(2)}×`);
+        let verdict: string;
+        if (g.pass) verdict = "ok";
+        else if (then !== undefined && !then.pass) {
+          const worse = worsening(g, then);
+          verdict = worse > TOLERANCE ? `REGRESSED (known miss, ${(worse * 100).toFixed(0)}% worse)` : "known miss";
+        } else verdict = "FAILED";
+        if (verdict !== "ok" && verdict !== "known miss") failed++;
+        rows.push([c.id, g.text, show(g), show(then), verdict]);
+      }
+  console.log(`\nbench:check on Node ${process.version} (quick run; CPython goals are judged by the full run only)\n`);
+  console.log(table(rows));
+  if (base === null) console.log(`\n(no full run for Node ${major(process.version)} in bench/results: every missed goal fails the check)`);
+  console.log(failed === 0 ? "\nNo regression." : `\n${failed} goal(s) regressed.`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();
