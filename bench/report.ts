@@ -188,8 +188,8 @@ function methodSection(): string[] {
   return [
     "## Method",
     "",
-    "Every workload runs tsaio and every comparator interleaved in the same process (A B A B …): one " +
-      "warm-up round, then N counted rounds, with a full GC before every sample, outside the measurement. " +
+    "Every workload runs tsaio and every comparator interleaved in the same process (A B A B …): warm-up " +
+      "rounds (2 unless a table says otherwise), then at least 5 counted rounds, with a full GC before every sample, outside the measurement. " +
       "Tables report the median with the min – max range. CPython runs in a fresh `python3` process per " +
       "round, timed inside Python (so interpreter start-up is excluded), and takes its turn in the same " +
       "rotation. The floor is hand-written plain JS (Promises, `timers/promises`, raw `postMessage`): " +
@@ -211,8 +211,9 @@ function reproduceSection(): string[] {
     "- `npm run bench:check`: a quick regression check against the goals (not part of CI).",
     "- `npm run bench:report`: regenerates this file and the chart from `bench/results`.",
     "",
-    "Environment: `BENCH_QUICK=1` (fewer rounds, smaller inputs; written as `<node-version>-quick.json`), " +
-      "`BENCH_RUNS=n` (counted rounds), `BENCH_ONLY=W1,W4` (only these workloads).",
+    "Environment: `BENCH_QUICK=1` (what `bench:check` runs: the same inputs, 3 counted rounds after 1 warm-up, only the sides " +
+      "the goals compare tsaio with, no CPython; written as `<node-version>-quick.json`), " +
+      "`BENCH_RUNS=n` (counted rounds), `BENCH_ONLY=W1,W4b` (only these workloads or cases), `BENCH_PYTHON=/path/to/python3`.",
     "",
   ];
 }
@@ -283,6 +284,16 @@ function goalsSection(runs: readonly LoadedResult[]): string[] {
     }
   }
   if (table.length > 2) lines.push(...table, "");
+  // Every miss with its explanation (the newest run's words; the same GoalDef in every run).
+  const why: string[] = [];
+  for (const l of runs)
+    for (const w of l.result.workloads)
+      for (const c of w.cases)
+        for (const g of c.goals) {
+          const line = `- **${c.id}, ${g.text}** (missed on Node ${l.result.node}): ${g.whyMissed ?? "no explanation recorded."}`;
+          if (!g.pass && !why.some((x) => x.startsWith(`- **${c.id}, ${g.text}**`))) why.push(line);
+        }
+  if (why.length > 0) lines.push("Why the missed goals are missed:", "", ...why, "");
   return lines;
 }
 
@@ -318,7 +329,7 @@ function caseSection(runs: readonly LoadedResult[], id: string): string[] {
     for (const s of lc.systems) lines.push(systemRow(s));
     lines.push("");
     for (const g of lc.goals) {
-      const verdict = g.pass ? `${PASS} PASS` : MISSED;
+      const verdict = g.pass ? `${PASS} PASS` : `${MISSED}${g.whyMissed === undefined ? "" : ` (${g.whyMissed})`}`;
       goalLines.push(`- ${g.text}, Node ${node}: ${fmtGoalValue(g, lc.unit)}${goalRef(g)} ${verdict}`);
     }
     for (const n of lc.notes) addNote(n);

@@ -40,6 +40,8 @@ export interface GoalDef {
   k: number;
   ref?: string;
   side?: string;
+  /** Why this goal is out of reach when it is missed (printed with the miss, never when it passes). */
+  ifMissed?: string;
 }
 
 /** One measured comparison: the same work done by every side, interleaved in one process. */
@@ -107,6 +109,8 @@ export interface GoalResult {
   refResolved?: string;
   /** The judged side, when it is not the case's tsaio side. */
   side?: string;
+  /** The goal's explanation, present only when it was missed. */
+  whyMissed?: string;
   /** within: tsaio/ref; faster: ref/tsaio; absolute: tsaio's median. */
   value: number;
   pass: boolean;
@@ -166,6 +170,7 @@ export function evalGoal(goal: GoalDef, systems: readonly SystemResult[]): GoalR
   const out: GoalResult = { text: goal.text, kind: goal.kind, k: goal.k, value, pass };
   if (goal.ref !== undefined) out.ref = goal.ref;
   if (goal.side !== undefined) out.side = goal.side;
+  if (!pass && goal.ifMissed !== undefined) out.whyMissed = goal.ifMissed;
   if (goal.ref === "best peer" && ref !== undefined) out.refResolved = ref.name;
   return out;
 }

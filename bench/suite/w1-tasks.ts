@@ -114,6 +114,7 @@ export const w1: Workload = {
     "The floor is `Promise.all` over n calls of an async function: no task objects, no cancellation, no structure. " +
     "The metric is the time per task, measured inside each system's runner (`run()`, Effection's `run`, `Effect.runPromise`, `asyncio.run`).",
   async cases(ctx): Promise<CaseDef[]> {
+    // The issue's CPython figure (12.6 µs per task) is for 1,000,000 tasks, so its goal is judged on W1b.
     const cpython = ctx.python !== null ? [{ text: "≥ 10× faster than CPython", kind: "faster" as const, k: 10, ref: "CPython asyncio" }] : [];
     const kase = (id: string, n: number, goals: CaseDef["goals"], notes: string[]): CaseDef => ({
       id,
@@ -127,8 +128,20 @@ export const w1: Workload = {
       notes,
     });
     return [
-      kase("W1a", 100_000, cpython, [`Effection runs ${EFFECTION_N.toLocaleString("en")} tasks here (about 100 µs each on this machine); its per-task cost is the same at 1,000 and 10,000.`]),
-      kase("W1b", 1_000_000, [{ text: "≤ 3× the Promise floor", kind: "within", k: 3, ref: "Promise.all" }, ...cpython], ["Effection is not in W1b: 1,000,000 tasks would take about 2 minutes per round."]),
+      kase("W1a", 100_000, [], [`Effection runs ${EFFECTION_N.toLocaleString("en")} tasks here (about 100 µs each on this machine); its per-task cost is the same at 1,000 and 10,000.`]),
+      kase("W1b", 1_000_000, [
+          {
+            text: "≤ 3× the Promise floor",
+            kind: "within",
+            k: 3,
+            ref: "Promise.all",
+            ifMissed:
+              "a tsaio task is a cancellable Future with a name, a context and a place in the task tree, where the floor is one bare promise; " +
+              "and each task enters AsyncLocalStorage once (so that currentTask() and cancellation stay right across foreign awaits), " +
+              "which on Node 24 copies a context map: about 160 ns and 600 B per task. Effect's fibers cost the same here.",
+          },
+          ...cpython,
+        ], ["Effection is not in W1b: 1,000,000 tasks would take about 2 minutes per round."]),
     ];
   },
 };

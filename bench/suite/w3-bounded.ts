@@ -112,7 +112,16 @@ export const w3: Workload = {
         sides: sides(n, ctx),
         goals: [
           { text: "≥ 3× faster than p-limit", kind: "faster", k: 3, ref: "p-limit" },
-          { text: "Semaphore.run ≥ 3× faster than p-limit", kind: "faster", k: 3, ref: "p-limit", side: "tsaio Semaphore" },
+          {
+            text: "Semaphore.run ≥ 3× faster than p-limit",
+            kind: "faster",
+            k: 3,
+            ref: "p-limit",
+            side: "tsaio Semaphore",
+            ifMissed:
+              "in p-limit's shape (every job submitted at once) the cost is 100,000 pending promises, and the hand-written floor is no faster than p-limit, " +
+              "so 3× p-limit is below what the platform allows in this shape; map() does the same job without the queue (the tsaio row).",
+          },
           ...(ctx.python !== null ? [{ text: "≥ 10× faster than CPython", kind: "faster" as const, k: 10, ref: "CPython asyncio" }] : []),
         ],
       },

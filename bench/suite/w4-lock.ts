@@ -159,6 +159,11 @@ function sides(contendedCase: boolean, n: number, ctx: SuiteContext): Side[] {
   return out;
 }
 
+const HANDOFF =
+  "with asyncio's fairness every contended acquisition is a task switch through the event loop (the releaser queues behind the other 99), " +
+  "which costs tsaio 0.3–0.5 µs in a quiet process and more in the suite's interleaved rounds (each round starts after forced GCs); " +
+  "the floor and async-mutex hand over with a microtask and have no tasks to switch. (Before the head start, one contender took most turns alone, which is how an earlier bench showed 19×.)";
+
 export const w4: Workload = {
   id: "W4",
   title: "a lock, uncontended and contended",
@@ -193,8 +198,8 @@ export const w4: Workload = {
         floor: "hand-written lock",
         sides: sides(true, n2, ctx),
         goals: [
-          { text: "≥ 4× faster than async-mutex", kind: "faster", k: 4, ref: "async-mutex" },
-          ...(py ? [{ text: "≥ 10× faster than CPython", kind: "faster" as const, k: 10, ref: "CPython asyncio" }] : []),
+          { text: "≥ 4× faster than async-mutex", kind: "faster", k: 4, ref: "async-mutex", ifMissed: HANDOFF },
+          ...(py ? [{ text: "≥ 10× faster than CPython", kind: "faster" as const, k: 10, ref: "CPython asyncio", ifMissed: HANDOFF }] : []),
         ],
       },
     ];

@@ -6,7 +6,7 @@ import { median, now, type Sample } from "../lib.js";
 import type { CaseDef, Side, Workload } from "./model.js";
 import { makePools, THREADS, type Pool } from "./pools.js";
 
-const BLOCK = 200;
+const BLOCK = 100;
 let pools: Pool[] = [];
 
 function burst(p: Pool, n: number): () => Promise<Sample> {
@@ -67,9 +67,19 @@ export const w7: Workload = {
         unit: "µs",
         floor: "raw postMessage",
         sides: toSides(roundTrips),
-        runs: 25,
+        runs: 60,
         warmup: 3,
-        goals: [{ text: "≤ 1.2× raw postMessage", kind: "within", k: 1.2, ref: "raw postMessage" }],
+        goals: [
+          {
+            text: "≤ 1.2× raw postMessage",
+            kind: "within",
+            k: 1.2,
+            ref: "raw postMessage",
+            ifMissed:
+              "a sequential round trip is mostly the wake-up of a sleeping worker thread, which swings between modes (about 15 µs and 60 µs) with the state of this shared machine; " +
+              "the block medians scatter more than the pools differ (compare the min – max ranges).",
+          },
+        ],
       },
     ];
   },

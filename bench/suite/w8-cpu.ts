@@ -65,7 +65,15 @@ export const w8: Workload = {
         unit: "ms",
         floor: "raw postMessage",
         sides: [onMain, ...pools.map(onPool)],
-        goals: [{ text: "≥ 1.9× speed-up over the main thread", kind: "faster", k: 1.9, ref: "main thread" }],
+        goals: [
+          {
+            text: "≥ 1.9× speed-up over the main thread",
+            kind: "faster",
+            k: 1.9,
+            ref: "main thread",
+            ifMissed: "the hand-written floor gets no more (the main thread's × floor is its speed-up): on this shared 2-core virtual machine two busy threads do not get two whole cores, so no pool can.",
+          },
+        ],
       },
     ];
   },
