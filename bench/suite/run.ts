@@ -118,7 +118,7 @@ async function runCase(c: CaseDef): Promise<CaseResult> {
 /** Whether a side takes part in a quick run: the floor, tsaio, and what the goals compare against. */
 function judged(c: CaseDef, name: string, kind: string): boolean {
   if (name === c.floor || kind === "tsaio") return true;
-  return c.goals.some((g) => (g.side === name || g.ref === name || (g.ref === "best peer" && kind === "peer")) && kind !== "python");
+  return c.goals.some((g) => g.side === name || g.ref === name || (g.ref === "best peer" && kind === "peer"));
 }
 
 function printCase(r: CaseResult): void {
@@ -147,10 +147,10 @@ function versionOf(pkg: string): string {
 async function main(): Promise<void> {
   const t0 = now();
   const start = loadavg();
-  const py = findPython();
-  if (py === null) process.stderr.write("CPython ≥ 3.11 not found (python3 or BENCH_PYTHON): its rows are skipped\n");
+  // A quick run (bench:check) leaves CPython out: it is the slowest side, and not a regression baseline.
+  const py = QUICK ? null : findPython();
+  if (py === null && !QUICK) process.stderr.write("CPython ≥ 3.11 not found (python3 or BENCH_PYTHON): its rows are skipped\n");
   const ctx: SuiteContext = { quick: QUICK, python: py === null ? null : pythonRunner(py) };
-  // Goals are judged against the case's own sides; a quick run drops CPython (too slow to re-run often).
   if (start[0] > 0.5) process.stderr.write(`note: load average ${start.map((x) => x.toFixed(2)).join(" ")}: other processes share the CPUs\n`);
 
   const workloads: WorkloadResult[] = [];
