@@ -211,7 +211,7 @@ function reproduceSection(): string[] {
     "- `npm run bench:check`: a quick regression check against the goals (not part of CI).",
     "- `npm run bench:report`: regenerates this file and the chart from `bench/results`.",
     "",
-    "Environment: `BENCH_QUICK=1` (what `bench:check` runs: the same inputs, 3 counted rounds after 1 warm-up, only the sides " +
+    "Environment: `BENCH_QUICK=1` (what `bench:check` runs: the same inputs and rounds, but only the sides " +
       "the goals compare tsaio with, no CPython; written as `<node-version>-quick.json`), " +
       "`BENCH_RUNS=n` (counted rounds), `BENCH_ONLY=W1,W4b` (only these workloads or cases), `BENCH_PYTHON=/path/to/python3`.",
     "",

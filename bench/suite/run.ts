@@ -7,9 +7,8 @@
  * Writes `bench/results/<node-version>.json` (`-quick.json` with BENCH_QUICK=1), then regenerates
  * BENCHMARKS.md and the chart from every results file (`bench/report.ts`).
  *
- * Env: BENCH_QUICK=1 (bench:check: the same counts, but 3 counted rounds after 1 warm-up, and only
- * the sides the goals compare tsaio with, CPython excepted), BENCH_RUNS=n (counted rounds, default 5,
- * at least 5 unless quick), BENCH_ONLY=W1,W4b (workloads or cases), BENCH_PYTHON=/path/to/python3,
+ * Env: BENCH_QUICK=1 (bench:check: the same counts and rounds, but only the sides the goals compare
+ * tsaio with, CPython excepted), BENCH_RUNS=n (counted rounds, default 5, at least 5), BENCH_ONLY=W1,W4b (workloads or cases), BENCH_PYTHON=/path/to/python3,
  * BENCH_NO_REPORT=1 (skip the report), BENCH_OUT=path (write the JSON there instead).
  * @module
  */
@@ -35,7 +34,7 @@ const WORKLOADS: Workload[] = [w1, w2, w3, w4, w5, w6, w7, w8];
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 const QUICK = process.env.BENCH_QUICK === "1";
-const RUNS = Math.max(QUICK ? 3 : 5, Number(process.env.BENCH_RUNS ?? 5) | 0);
+const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5) | 0);
 const ONLY = (process.env.BENCH_ONLY ?? "")
   .split(",")
   .map((s) => s.trim())
@@ -75,9 +74,9 @@ function pythonRunner(py: Python): SuiteContext["python"] {
 
 /** Runs one case: every side once per round, in declaration order; returns the result row. */
 async function runCase(c: CaseDef): Promise<CaseResult> {
-  if (QUICK) c = { ...c, sides: c.sides.filter((s) => judged(c, s.name, s.kind)), runs: Math.min(c.runs ?? 3, 5) };
-  const runs = Math.max(c.runs ?? RUNS, QUICK ? 3 : 5);
-  const warmup = c.warmup ?? (QUICK ? 1 : 2);
+  if (QUICK) c = { ...c, sides: c.sides.filter((s) => judged(c, s.name, s.kind)), runs: Math.min(c.runs ?? RUNS, 20) };
+  const runs = Math.max(c.runs ?? RUNS, 5);
+  const warmup = c.warmup ?? 2;
   const samples = new Map<string, Sample[]>(c.sides.map((s) => [s.name, []]));
   const w = Math.max(...c.sides.map((s) => s.name.length));
   for (let r = 0; r < warmup + runs; r++) {
