@@ -213,6 +213,8 @@ const noop = (): void => {};
 // Continuing the loop in a microtask: `RESOLVED.then(fn)` is far cheaper than `queueMicrotask`,
 // which builds an AsyncResource per call.
 const RESOLVED = Promise.resolve();
+/** How many callbacks may run between two readings of the clock when no timer is pending. */
+const CLOCK_EVERY = 64;
 
 /**
  * The event loop. Get the current one with `getRunningLoop()`; `run()` makes a fresh one per call,
@@ -256,6 +258,8 @@ export class Loop {
   private _nodeTimerWhen = Infinity;
   private _watchdogArmed = false;
   private _sliceStart = 0;
+  /** Callbacks run since the clock was last read (the slice check reads it every CLOCK_EVERY). */
+  private _ranSinceClock = 0;
   private _closed = false;
   /** @internal */ _debug: boolean;
   /** @internal When the current task step began (debug mode). */
@@ -654,14 +658,20 @@ export class Loop {
       this._active = false;
       return false;
     }
-    const real = performance.now();
-    if (real - this._sliceStart > 4) {
-      // Time slice used up: let Node run I/O callbacks before the next iteration.
-      setImmediate(this._driveFromMacrotask);
-      return false;
+    const timers = this._timers;
+    // Reading the clock costs about as much as a small callback, and an iteration often runs just one
+    // (a lock or queue hand-off): so without timers it is read only every CLOCK_EVERY callbacks.
+    let real = 0;
+    if (timers.size > 0 || this._ranSinceClock >= CLOCK_EVERY) {
+      this._ranSinceClock = 0;
+      real = performance.now();
+      if (real - this._sliceStart > 4) {
+        // Time slice used up: let Node run I/O callbacks before the next iteration.
+        setImmediate(this._driveFromMacrotask);
+        return false;
+      }
     }
     const now = this._virtual ? this._now : real;
-    const timers = this._timers;
     const ready = this._ready;
     let top = timers.peek();
     while (top !== undefined && top._when <= now) {
@@ -671,6 +681,7 @@ export class Loop {
       top = timers.peek();
     }
     this._ntodo = ready.length;
+    this._ranSinceClock += this._ntodo;
     if (this._ntodo > 0) return true;
     const next = this._firstLiveTimer();
     if (next !== undefined) {
