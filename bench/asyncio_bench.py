@@ -32,24 +32,38 @@ async def tasks(n):
     return {"ms": ms}
 
 
+def _wake(fut):
+    if not fut.done():
+        fut.set_result(None)
+
+
+def _sleep_future(loop, ms):
+    # What asyncio.sleep() does inside (a future and a timer), without a task per sleep: the same
+    # thing tsaio's sleep() returns, so the sides compare the same objects.
+    fut = loop.create_future()
+    loop.call_later(ms / 1000, _wake, fut)
+    return fut
+
+
 async def sleeps(n):
+    loop = asyncio.get_running_loop()
     t0 = time.perf_counter()
-    await asyncio.gather(*(asyncio.sleep(duration_ms(i) / 1000) for i in range(n)))
+    await asyncio.gather(*[_sleep_future(loop, duration_ms(i)) for i in range(n)])
     return {"ms": (time.perf_counter() - t0) * 1e3}
 
 
 async def sleep_bytes(n):
-    # Bytes per pending sleep: every sleep started (a task each, its first step run, its timer
-    # armed), all still pending. tracemalloc counts Python allocations only, like heapUsed.
-    ts = [None] * n
+    # Bytes per pending sleep, all pending (a timer can only fire once this coroutine yields).
+    # tracemalloc counts Python allocations only, like heapUsed.
+    loop = asyncio.get_running_loop()
+    futs = [None] * n
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for i in range(n):
-        ts[i] = asyncio.ensure_future(asyncio.sleep(duration_ms(i) / 1000))
-    await asyncio.sleep(0)
+        futs[i] = _sleep_future(loop, duration_ms(i))
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    await asyncio.gather(*ts)
+    await asyncio.gather(*futs)
     return {"bytes": (after - before) / n}
 
 
@@ -67,6 +81,21 @@ async def bounded(n, limit):
     return {"ms": ms}
 
 
+async def pull(n, workers):
+    rs = [None] * n
+    it = iter(range(n))
+
+    async def worker():
+        for i in it:
+            rs[i] = await work(i)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    ms = (time.perf_counter() - t0) * 1e3
+    assert rs == list(range(n))
+    return {"ms": ms}
+
+
 async def lock(n):
     lk = asyncio.Lock()
     t0 = time.perf_counter()
@@ -79,22 +108,26 @@ async def lock(n):
 async def contended(n, contenders):
     lk = asyncio.Lock()
     count = 0
+    per = [0] * contenders
 
-    async def worker():
+    async def worker(k):
         nonlocal count
         while count < n:
             async with lk:
                 count += 1
+                per[k] += 1
 
     # The lock is held while the contenders start and queue up; without that head start the first
     # one would take every turn alone (an uncontended acquire does not suspend).
     t0 = time.perf_counter()
     await lk.acquire()
-    ws = [asyncio.create_task(worker()) for _ in range(contenders)]
+    ws = [asyncio.create_task(worker(k)) for k in range(contenders)]
     await asyncio.sleep(0)
     lk.release()
     await asyncio.gather(*ws)
-    return {"ns": (time.perf_counter() - t0) * 1e9 / count}
+    ns = (time.perf_counter() - t0) * 1e9 / count
+    assert min(per) >= n / contenders / 2, min(per)  # it was contended: every worker had turns
+    return {"ns": ns}
 
 
 async def queue(n, size):
@@ -152,6 +185,7 @@ CASES = {
     "sleeps": sleeps,
     "sleep_bytes": sleep_bytes,
     "bounded": bounded,
+    "pull": pull,
     "lock": lock,
     "contended": contended,
     "queue": queue,

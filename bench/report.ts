@@ -188,12 +188,17 @@ function methodSection(): string[] {
   return [
     "## Method",
     "",
-    "Every workload runs tsaio and every comparator interleaved in the same process (A B A B …): warm-up " +
+    "Every workload runs tsaio and every comparator interleaved in the same process (every side once per round, in an order that rotates each round): warm-up " +
       "rounds (2 unless a table says otherwise), then at least 5 counted rounds, with a full GC before every sample, outside the measurement. " +
       "Tables report the median with the min – max range. CPython runs in a fresh `python3` process per " +
       "round, timed inside Python (so interpreter start-up is excluded), and takes its turn in the same " +
-      "rotation. The floor is hand-written plain JS (Promises, `timers/promises`, raw `postMessage`): " +
-      "what the platform does with no library at all.",
+      "rotation. The floor is hand-written plain JS in the same shape as the workload (Promises, `timers/promises`, " +
+      "AbortController, raw `postMessage`): the platform's own tools with no library, written plainly. It is not always the least " +
+      "the platform could do (W2c's floor pays for Node's AbortError stack traces; the raw pool does not batch like tsaio's), and the notes say where.",
+    "",
+    "Every side checks its own results (sums, order, which requests timed out and saw the cancellation, one lock holder at a time " +
+      "and every contender served), so a side that skips work fails the run instead of looking fast. " +
+      "A run on a shared machine has noise of a few percent: a goal within that distance of its limit can flip between runs.",
     "",
     "Every metric is lower-is-better. **× floor** = median / the floor's median. " +
       "**× tsaio** = median / tsaio's median: above 1 means tsaio is faster.",
@@ -211,7 +216,7 @@ function reproduceSection(): string[] {
     "- `npm run bench:check`: a quick regression check against the goals (not part of CI).",
     "- `npm run bench:report`: regenerates this file and the chart from `bench/results`.",
     "",
-    "Environment: `BENCH_QUICK=1` (what `bench:check` runs: the same inputs and rounds, but only the sides " +
+    "Environment: `BENCH_QUICK=1` (what `bench:check` runs: the same inputs and rounds (at most 20), but only the sides " +
       "the goals compare tsaio with, no CPython; written as `<node-version>-quick.json`), " +
       "`BENCH_RUNS=n` (counted rounds), `BENCH_ONLY=W1,W4b` (only these workloads or cases), `BENCH_PYTHON=/path/to/python3`.",
     "",
@@ -243,6 +248,14 @@ function machineSection(runs: readonly LoadedResult[], mdDir: string): string[] 
     field("Load average (1 / 5 / 15 min)", (r) => `start ${fmtLoad(r.loadAverageAtStart)}, end ${fmtLoad(r.loadAverageAtEnd)}`),
     "",
   ];
+  // A load near the core count means the suite (2 threads in W7–W8, the GC's helpers) shared the CPUs.
+  const loaded = runs.filter((l) => Math.max(l.result.loadAverageAtStart[0] ?? 0, l.result.loadAverageAtEnd[0] ?? 0) >= l.result.cpus * 0.75);
+  if (loaded.length > 0)
+    lines.push(
+      `Load: ${loaded.map((l) => `Node ${l.result.node}`).join(" and ")} ran with a load average near or above the ${loaded[0].result.cpus} cores, ` +
+        "part of it the suite's own worker threads, part other processes on this shared machine: expect a few percent of noise in every ratio, more in W7b and W8.",
+      "",
+    );
   return lines;
 }
 
@@ -469,7 +482,7 @@ function chartSpec(r: SuiteResult, bars: readonly Bar[], quick: boolean): TopLev
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `tsaio vs the best peer (time ÷ hand-written floor, lower is better) — Node ${r.node}${quick ? " (quick run)" : ""}`,
+      text: `tsaio vs the best peer (time, or bytes in W2b, ÷ hand-written floor; lower is better) — Node ${r.node}${quick ? " (quick run)" : ""}`,
       fontSize: 14,
       anchor: "start",
       frame: "bounds",

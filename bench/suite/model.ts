@@ -57,7 +57,7 @@ export interface CaseDef {
   floor: string;
   sides: Side[];
   goals: GoalDef[];
-  /** Counted rounds (default: the suite's BENCH_RUNS) and warm-up rounds (default 1). */
+  /** Counted rounds (default: the suite's BENCH_RUNS) and warm-up rounds (default 2). */
   runs?: number;
   warmup?: number;
   /** false when the sides force collections themselves (heap measurements). */

@@ -6,13 +6,15 @@
  */
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { Piscina } from "piscina";
+import { FixedQueue, Piscina } from "piscina";
 import { Tinypool } from "tinypool";
 import workerpool from "workerpool";
 import { ThreadPoolExecutor, workerModule } from "../../src/index.js";
 import type { SideKind } from "./model.js";
 
 export const THREADS = 2;
+/** Jobs in flight per worker in the tuned peers (their option for many small jobs). */
+const PER_WORKER = 32;
 const jobsUrl = new URL("../workers/jobs.mjs", import.meta.url);
 
 /** What every side offers: run export `fn` of jobs.mjs on `arg`. */
@@ -24,15 +26,21 @@ export interface Pool {
   close(): Promise<void>;
 }
 
-/** The floor: round-robin over 2 workers, one postMessage per job each way, a Map of resolvers. */
+/**
+ * The floor: one postMessage per job each way, a Map of resolvers, and each job sent to the worker
+ * with the fewest jobs in flight (the lowest index on a tie, so one-at-a-time jobs keep one worker
+ * awake instead of waking the one that slept longest).
+ */
 function rawPool(): Pool {
   const pending = new Map<number, (v: number) => void>();
+  const inFlight = new Array<number>(THREADS).fill(0);
   let seq = 0;
-  const workers = Array.from({ length: THREADS }, () => {
+  const workers = Array.from({ length: THREADS }, (_, k) => {
     const w = new Worker(new URL("../workers/raw-worker.mjs", import.meta.url));
     w.on("message", (m: [number, number]) => {
       const r = pending.get(m[0]) as (v: number) => void;
       pending.delete(m[0]);
+      inFlight[k]--;
       r(m[1]);
     });
     return w;
@@ -40,12 +48,15 @@ function rawPool(): Pool {
   return {
     name: "raw postMessage",
     kind: "floor",
-    note: "hand-written: one postMessage per job each way, round-robin over 2 workers",
+    note: "hand-written: one postMessage per job each way, to the worker with the fewest jobs in flight",
     call: (fn, arg) =>
       new Promise((resolve) => {
         const id = ++seq;
         pending.set(id, resolve);
-        workers[id % THREADS].postMessage([id, fn === "inc" ? 0 : 1, arg]);
+        let k = 0;
+        for (let j = 1; j < THREADS; j++) if (inFlight[j] < inFlight[k]) k = j;
+        inFlight[k]++;
+        workers[k].postMessage([id, fn === "inc" ? 0 : 1, arg]);
       }),
     close: async () => {
       await Promise.all(workers.map((w) => w.terminate()));
@@ -53,8 +64,12 @@ function rawPool(): Pool {
   };
 }
 
-/** Every pool, started, each worker warmed with a few jobs (module loading is not measured). */
-export async function makePools(): Promise<Pool[]> {
+/**
+ * Every pool, started, each worker warmed with a few jobs (module loading is not measured). `tuned`
+ * adds piscina and tinypool set up for many small jobs (several jobs in flight per worker; piscina's
+ * FixedQueue, no timing records), next to their defaults.
+ */
+export async function makePools(tuned = false): Promise<Pool[]> {
   const piscina = new Piscina({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
   const tinypool = new Tinypool({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
   const wp = workerpool.pool(fileURLToPath(new URL("../workers/workerpool-worker.mjs", import.meta.url)), { minWorkers: THREADS, maxWorkers: THREADS, workerType: "thread" });
@@ -75,6 +90,34 @@ export async function makePools(): Promise<Pool[]> {
       },
     },
   ];
+  if (tuned) {
+    const piscinaTuned = new Piscina({
+      filename: jobsUrl.href,
+      minThreads: THREADS,
+      maxThreads: THREADS,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: PER_WORKER,
+      taskQueue: new FixedQueue(),
+      recordTiming: false,
+    });
+    const tinypoolTuned = new Tinypool({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000, concurrentTasksPerWorker: PER_WORKER });
+    pools.push(
+      {
+        name: "piscina (tuned)",
+        kind: "peer",
+        note: `concurrentTasksPerWorker: ${PER_WORKER}, taskQueue: new FixedQueue(), recordTiming: false`,
+        call: (fn, arg) => piscinaTuned.run(arg, { name: fn }) as Promise<number>,
+        close: () => piscinaTuned.destroy(),
+      },
+      {
+        name: "tinypool (tuned)",
+        kind: "peer",
+        note: `concurrentTasksPerWorker: ${PER_WORKER}`,
+        call: (fn, arg) => tinypoolTuned.run(arg, { name: fn }) as Promise<number>,
+        close: () => tinypoolTuned.destroy(),
+      },
+    );
+  }
   await Promise.all(pools.flatMap((p) => Array.from({ length: THREADS * 4 }, (_, i) => p.call("inc", i))));
   return pools;
 }

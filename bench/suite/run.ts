@@ -1,14 +1,15 @@
 /**
  * The benchmark suite (`npm run bench`): workloads W1–W8, each running tsaio and every comparator
- * interleaved in this one process (A B C A B C …: every side once per round, one warm-up round, then
- * BENCH_RUNS counted rounds, a full GC before every sample, outside the measurement). CPython's
+ * interleaved in this one process (every side once per round, in an order that rotates each round;
+ * 2 warm-up rounds, then BENCH_RUNS counted rounds; a full GC before every sample, outside the
+ * measurement). CPython's
  * asyncio takes its turn in the same rotation, in a fresh `python3` per round, timed inside Python.
  *
  * Writes `bench/results/<node-version>.json` (`-quick.json` with BENCH_QUICK=1), then regenerates
  * BENCHMARKS.md and the chart from every results file (`bench/report.ts`).
  *
- * Env: BENCH_QUICK=1 (bench:check: the same counts and rounds, but only the sides the goals compare
- * tsaio with, CPython excepted), BENCH_RUNS=n (counted rounds, default 5, at least 5), BENCH_ONLY=W1,W4b (workloads or cases), BENCH_PYTHON=/path/to/python3,
+ * Env: BENCH_QUICK=1 (bench:check: the same counts and rounds, at most 20, but only the sides the
+ * goals compare tsaio with, CPython excepted), BENCH_RUNS=n (counted rounds, default 5, at least 5), BENCH_ONLY=W1,W4b (workloads or cases), BENCH_PYTHON=/path/to/python3,
  * BENCH_NO_REPORT=1 (skip the report), BENCH_OUT=path (write the JSON there instead).
  * @module
  */
@@ -81,10 +82,14 @@ async function runCase(c: CaseDef): Promise<CaseResult> {
   const w = Math.max(...c.sides.map((s) => s.name.length));
   for (let r = 0; r < warmup + runs; r++) {
     const counted = r >= warmup;
-    for (const side of c.sides) {
+    // The order rotates every round, so that no side always runs first (right after the GCs) or
+    // always right after the same neighbour.
+    const order = c.sides.map((_, i) => c.sides[(i + r) % c.sides.length]);
+    for (const side of order) {
       if (!counted && side.warmup === false) continue;
       fullGc();
-      const prof = c.gc === false ? null : new GCProfiler();
+      // Node's GC time means nothing for CPython, which runs in its own process.
+      const prof = c.gc === false || side.kind === "python" ? null : new GCProfiler();
       prof?.start();
       const s = await side.run();
       if (prof !== null) s.gcMs = gcMillis(prof.stop());

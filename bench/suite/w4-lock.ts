@@ -29,29 +29,57 @@ async function uncontended(l: JsLock, n: number): Promise<Sample> {
 }
 
 /**
+ * The bookkeeping of a contended run, the same on every side: it fails the run if two contenders
+ * ever hold the lock at once, or if some contender got under half its fair share of turns (then the
+ * run was not contended: one contender took turns alone).
+ */
+class Turns {
+  held = false;
+  count = 0;
+  readonly per = new Array<number>(CONTENDERS).fill(0);
+  constructor(readonly n: number) {}
+  take(k: number): void {
+    if (this.held) throw new Error("W4b: two holders at once");
+    this.held = true;
+    this.count++;
+    this.per[k]++;
+  }
+  give(): void {
+    this.held = false;
+  }
+  result(t0: number, who: string): Sample {
+    const ns = perOp(now() - t0, this.count);
+    const least = Math.min(...this.per);
+    if (least < this.n / CONTENDERS / 2) throw new Error(`W4b ${who}: a contender had ${least} turns of ${this.count}: not contended`);
+    return { ns };
+  }
+}
+
+/**
  * The contended shape, the same on every side: the lock is taken first, the 100 contenders start and
  * queue up behind it (`settle` lets them reach the lock), then it is released; from there on every
  * release hands the lock to the next in line and the releaser queues again at the back. (Without the
  * head start, a contender whose acquire does not suspend, as in asyncio, would take every turn alone.)
  * `spawn` starts one contender (an async function or a tsaio task); returns what to await.
  */
-async function contended(l: JsLock, n: number, spawn: (f: () => Promise<void>) => PromiseLike<void>, settle: () => PromiseLike<unknown>): Promise<Sample> {
-  let count = 0;
-  const worker = async (): Promise<void> => {
-    while (count < n) {
+async function contended(l: JsLock, n: number, spawn: (f: () => Promise<void>) => PromiseLike<void>, settle: () => PromiseLike<unknown>, who: string): Promise<Sample> {
+  const t = new Turns(n);
+  const worker = (k: number) => async (): Promise<void> => {
+    while (t.count < n) {
       await l.acquire();
-      count++;
+      t.take(k);
+      t.give();
       l.release();
     }
   };
   const t0 = now();
   await l.acquire();
   const ws: PromiseLike<void>[] = [];
-  for (let i = 0; i < CONTENDERS; i++) ws.push(spawn(worker));
+  for (let k = 0; k < CONTENDERS; k++) ws.push(spawn(worker(k)));
   await settle();
   l.release();
   await Promise.all(ws);
-  return { ns: perOp(now() - t0, count) };
+  return t.result(t0, who);
 }
 
 async function mutexUncontended(n: number): Promise<Sample> {
@@ -66,21 +94,22 @@ async function mutexUncontended(n: number): Promise<Sample> {
 
 async function mutexContended(n: number): Promise<Sample> {
   const m = new Mutex();
-  let count = 0;
-  const worker = async (): Promise<void> => {
-    while (count < n) {
+  const t = new Turns(n);
+  const worker = async (k: number): Promise<void> => {
+    while (t.count < n) {
       const release = await m.acquire();
-      count++;
+      t.take(k);
+      t.give();
       release();
     }
   };
   const t0 = now();
   const first = await m.acquire();
-  const ws = Array.from({ length: CONTENDERS }, worker);
+  const ws = Array.from({ length: CONTENDERS }, (_, k) => worker(k));
   await null;
   first();
   await Promise.all(ws);
-  return { ns: perOp(now() - t0, count) };
+  return t.result(t0, "async-mutex");
 }
 
 function effectUncontended(n: number): Promise<Sample> {
@@ -101,19 +130,22 @@ function effectContended(n: number): Promise<Sample> {
   return Effect.runPromise(
     Effect.gen(function* () {
       const sem = yield* EffectSemaphore.make(1);
-      let count = 0;
-      const bump = Effect.sync(() => {
-        count++;
-      });
-      const worker = Effect.whileLoop({ while: () => count < n, body: () => sem.withPermit(bump), step: () => undefined });
+      const t = new Turns(n);
+      const worker = (k: number): Effect.Effect<void> => {
+        const turn = Effect.sync(() => {
+          t.take(k);
+          t.give();
+        });
+        return Effect.whileLoop({ while: () => t.count < n, body: () => sem.withPermit(turn), step: () => undefined });
+      };
       const t0 = now();
       yield* sem.take(1);
       const fs = new Array<Fiber.Fiber<void>>(CONTENDERS);
-      for (let i = 0; i < CONTENDERS; i++) fs[i] = yield* Effect.forkChild(worker);
+      for (let k = 0; k < CONTENDERS; k++) fs[k] = yield* Effect.forkChild(worker(k));
       yield* Effect.yieldNow;
       yield* sem.release(1);
       yield* Fiber.joinAll(fs);
-      return { ns: perOp(now() - t0, count) };
+      return t.result(t0, "Effect");
     }),
   );
 }
@@ -122,7 +154,7 @@ function sides(contendedCase: boolean, n: number, ctx: SuiteContext): Side[] {
   const plain = (f: () => Promise<void>): Promise<void> => f();
   const out: Side[] = contendedCase
     ? [
-        { name: "hand-written lock", kind: "floor", note: "100 async functions", run: () => contended(new HandLock(), n, plain, () => Promise.resolve()) },
+        { name: "hand-written lock", kind: "floor", note: "100 async functions", run: () => contended(new HandLock(), n, plain, () => Promise.resolve(), "floor") },
         {
           name: "tsaio",
           kind: "tsaio",
@@ -135,7 +167,7 @@ function sides(contendedCase: boolean, n: number, ctx: SuiteContext): Side[] {
                 ts.push(t);
                 return t;
               };
-              const r = await contended(new Lock(), n, spawn, () => sleep(0));
+              const r = await contended(new Lock(), n, spawn, () => sleep(0), "tsaio");
               await gather(ts);
               return r;
             }),
