@@ -33,6 +33,6 @@ function nodeOf(major) {
 for (const major of majors) {
   const node = nodeOf(major);
   console.error(`\nbench:all: Node ${major} (${node})`);
-  run(node, ["--expose-gc", "--import", "tsx", "bench/suite/run.ts"], { env: { ...process.env, BENCH_NO_REPORT: "1" } });
+  run(node, ["--expose-gc", "--import", "tsx", "bench/suite/run.ts"], { env: { ...process.env, BENCH_NO_REPORT: "1", BENCH_COMMAND: "npm run bench:all" } });
 }
 run(process.execPath, ["--import", "tsx", "bench/report.ts"]);

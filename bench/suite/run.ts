@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     python: py === null ? null : `CPython ${py.version}`,
     versions,
     date: new Date().toISOString(),
-    command: QUICK ? "npm run bench:check" : "npm run bench",
+    command: process.env.BENCH_COMMAND ?? (QUICK ? "npm run bench:check" : "npm run bench"),
     quick: QUICK,
     loadAverageAtStart: start,
     loadAverageAtEnd: loadavg(),
