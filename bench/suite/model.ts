@@ -155,6 +155,14 @@ export interface SuiteResult {
   workloads: WorkloadResult[];
 }
 
+/** The goal "tsaio is ≥ k× faster than CPython", or none when CPython is not in the run. */
+export function fasterThanCPython(ctx: SuiteContext, k: number, ifMissed?: string): GoalDef[] {
+  if (ctx.python === null) return [];
+  const goal: GoalDef = { text: `≥ ${k}× faster than CPython`, kind: "faster", k, ref: "CPython asyncio" };
+  if (ifMissed !== undefined) goal.ifMissed = ifMissed;
+  return [goal];
+}
+
 /** Evaluates a goal against a case's per-system medians. */
 export function evalGoal(goal: GoalDef, systems: readonly SystemResult[]): GoalResult {
   const by = new Map(systems.map((s) => [s.name, s]));

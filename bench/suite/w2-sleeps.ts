@@ -8,7 +8,7 @@ import { Effect, Fiber } from "effect";
 import { run as effectionRun, sleep as effectionSleep, spawn as effectionSpawn, until, type Operation, type Task as EffectionTask } from "effection";
 import { CancelledError, createTask, gather, run, sleep, type Future, type Task } from "../../src/index.js";
 import { fullGc, heapUsed, now, type Sample } from "../lib.js";
-import type { CaseDef, Side, SuiteContext, Workload } from "./model.js";
+import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 
 /** The same 1–10 ms durations on every side (bench/asyncio_bench.py computes the same hash). */
 export function durationMs(i: number): number {
@@ -217,19 +217,12 @@ export const w2: Workload = {
         notes: [EFFECTION_ABSENT],
         goals: [
           { text: "≤ 1.5× timers/promises wall time", kind: "within", k: 1.5, ref: "timers/promises" },
-          ...(ctx.python !== null
-            ? [
-                {
-                  text: "≥ 10× faster than CPython",
-                  kind: "faster" as const,
-                  k: 10,
-                  ref: "CPython asyncio",
-                  ifMissed:
-                    "with no task per sleep on either side, CPython's cost is its timer machinery (a TimerHandle in a heap, then a call_soon through the ready queue, in the interpreter), " +
+          ...fasterThanCPython(
+            ctx,
+            10,
+            "with no task per sleep on either side, CPython's cost is its timer machinery (a TimerHandle in a heap, then a call_soon through the ready queue, in the interpreter), " +
                     "about 10 µs per sleep, against about 2 µs for tsaio, close to its floor; the issue's 1.9 s figure included a task per sleep, which this comparison no longer gives CPython.",
-                },
-              ]
-            : []),
+          ),
         ],
       },
       {

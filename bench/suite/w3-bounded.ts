@@ -11,7 +11,7 @@ import PQueue from "p-queue";
 import { map, run, Semaphore } from "../../src/index.js";
 import { now, type Sample } from "../lib.js";
 import { handLimit } from "./floors.js";
-import type { CaseDef, Side, SuiteContext, Workload } from "./model.js";
+import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 
 const LIMIT = 10;
 const N = 100_000;
@@ -148,20 +148,12 @@ export const w3: Workload = {
     "W3b has 10 workers pull the jobs one at a time, so nothing waits in a queue: tsaio's `map()`, p-map, `Effect.forEach` with `concurrency: 10`, and 10 CPython worker tasks. " +
     "Effection has no limiter and is not in this workload.",
   async cases(ctx): Promise<CaseDef[]> {
-    const cpython =
-      ctx.python !== null
-        ? [
-            {
-              text: "≥ 10× faster than CPython",
-              kind: "faster" as const,
-              k: 10,
-              ref: "CPython asyncio",
-              ifMissed:
-                "in this shape both sides hold 100,000 pending jobs: CPython a Task each (about 13 µs per job), tsaio a promise each, at the cost of the hand-written floor; " +
+    const cpython = fasterThanCPython(
+      ctx,
+      10,
+      "in this shape both sides hold 100,000 pending jobs: CPython a Task each (about 13 µs per job), tsaio a promise each, at the cost of the hand-written floor; " +
                 "10× CPython would need tsaio faster than the floor itself.",
-            },
-          ]
-        : [];
+    );
     return [
       {
         id: "W3a",

@@ -8,7 +8,7 @@ import { Effect, Fiber, Semaphore as EffectSemaphore } from "effect";
 import { createTask, gather, Lock, run, sleep, type Task } from "../../src/index.js";
 import { now, type Sample } from "../lib.js";
 import { HandLock } from "./floors.js";
-import type { CaseDef, Side, SuiteContext, Workload } from "./model.js";
+import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 
 const CONTENDERS = 100;
 const perOp = (ms: number, n: number): number => (ms * 1e6) / n;
@@ -206,7 +206,6 @@ export const w4: Workload = {
   async cases(ctx): Promise<CaseDef[]> {
     const n1 = 1_000_000;
     const n2 = 100_000;
-    const py = ctx.python !== null;
     return [
       {
         id: "W4a",
@@ -218,7 +217,7 @@ export const w4: Workload = {
         sides: sides(false, n1, ctx),
         goals: [
           { text: "≥ 5× faster than async-mutex", kind: "faster", k: 5, ref: "async-mutex" },
-          ...(py ? [{ text: "≥ 1.5× faster than CPython", kind: "faster" as const, k: 1.5, ref: "CPython asyncio" }] : []),
+          ...fasterThanCPython(ctx, 1.5),
         ],
       },
       {
@@ -231,7 +230,7 @@ export const w4: Workload = {
         sides: sides(true, n2, ctx),
         goals: [
           { text: "≥ 4× faster than async-mutex", kind: "faster", k: 4, ref: "async-mutex", ifMissed: HANDOFF },
-          ...(py ? [{ text: "≥ 10× faster than CPython", kind: "faster" as const, k: 10, ref: "CPython asyncio", ifMissed: HANDOFF }] : []),
+          ...fasterThanCPython(ctx, 10, HANDOFF),
         ],
       },
     ];
