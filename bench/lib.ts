@@ -61,34 +61,48 @@ export function stats(xs: readonly number[]): Stats {
 /** One sample of a benchmark side: a record of named metrics (ms, bytes, …). */
 export type Sample = Record<string, number>;
 
+/** A side of `interleave` with its own settings (the plain form is a name → function record). */
+export interface InterleavedSide {
+  name: string;
+  run: () => Promise<Sample>;
+  /** false: skipped in the warm-up rounds (nothing to warm, e.g. a fresh child process each time). */
+  warmup?: boolean;
+  /** false: no `gcMs` for this side (its work runs in another process). */
+  gc?: boolean;
+}
+
 /**
  * Runs `warmup` rounds then `runs` counted rounds of every side in the given order (the baseline
  * first: baseline, tsaio, baseline, tsaio, …), with a full GC before every sample, outside the
  * measurement. Returns the counted samples per side, index-aligned by round. Each sample also gets
  * `gcMs`: the time V8 spent in garbage collection during it (from `v8.GCProfiler`), unless the
- * sample forces collections itself (`gc: false`).
+ * sample forces collections itself (`gc: false`). With `rotate`, the order shifts by one side every
+ * round, so that no side always runs first (right after the GCs) or after the same neighbour.
  */
 export async function interleave(
   label: string,
-  sides: Record<string, () => Promise<Sample>>,
+  sides: Record<string, () => Promise<Sample>> | readonly InterleavedSide[],
   runs: number,
   warmup: number,
-  options: { gc?: boolean } = {},
+  options: { gc?: boolean; rotate?: boolean } = {},
 ): Promise<Record<string, Sample[]>> {
-  const names = Object.keys(sides);
+  const list: readonly InterleavedSide[] = Array.isArray(sides) ? sides : Object.entries(sides).map(([name, run]) => ({ name, run }));
   const out: Record<string, Sample[]> = {};
-  for (const n of names) out[n] = [];
-  const w = Math.max(...names.map((n) => n.length));
+  for (const side of list) out[side.name] = [];
+  const w = Math.max(...list.map((side) => side.name.length));
   for (let r = 0; r < warmup + runs; r++) {
     const counted = r >= warmup;
-    for (const name of names) {
+    for (let i = 0; i < list.length; i++) {
+      const side = list[options.rotate === true ? (i + r) % list.length : i];
+      if (!counted && side.warmup === false) continue;
       fullGc();
-      const prof = options.gc === false ? null : new GCProfiler();
+      const prof = options.gc === false || side.gc === false ? null : new GCProfiler();
       prof?.start();
-      const s = await sides[name]();
+      const s = await side.run();
       if (prof !== null) s.gcMs = gcMillis(prof.stop());
-      if (counted) out[name].push(s);
-      process.stderr.write(`  ${label} ${counted ? `run ${r - warmup + 1}/${runs}` : "warm-up"}  ${name.padEnd(w)}  ${fmtSample(s)}\n`);
+      if (counted) out[side.name].push(s);
+      process.stderr.write(`  ${label} ${counted ? `run ${r - warmup + 1}/${runs}` : "warm-up"}  ${side.name.padEnd(w)}  ${fmtSample(s)}
+`);
     }
   }
   return out;

@@ -18,8 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GCProfiler } from "node:v8";
-import { fmt, fullGc, gcMillis, median, now, table, type Sample } from "../lib.js";
+import { fmt, interleave, median, now, table, type Sample } from "../lib.js";
 import { evalGoal, type CaseDef, type CaseResult, type SuiteContext, type SuiteResult, type SystemResult, type Workload, type WorkloadResult } from "./model.js";
 import { w1 } from "./w1-tasks.js";
 import { w2 } from "./w2-sleeps.js";
@@ -73,34 +72,17 @@ function pythonRunner(py: Python): SuiteContext["python"] {
 
 // ------------------------------------------------------------------------------------- measuring
 
-/** Runs one case: every side once per round, in declaration order; returns the result row. */
+/** Runs one case: every side once per round, in an order that rotates each round; returns the result row. */
 async function runCase(c: CaseDef): Promise<CaseResult> {
   if (QUICK) c = { ...c, sides: c.sides.filter((s) => judged(c, s.name, s.kind)), runs: Math.min(c.runs ?? RUNS, 20) };
   const runs = Math.max(c.runs ?? RUNS, 5);
   const warmup = c.warmup ?? 2;
-  const samples = new Map<string, Sample[]>(c.sides.map((s) => [s.name, []]));
-  const w = Math.max(...c.sides.map((s) => s.name.length));
-  for (let r = 0; r < warmup + runs; r++) {
-    const counted = r >= warmup;
-    // The order rotates every round, so that no side always runs first (right after the GCs) or
-    // always right after the same neighbour.
-    const order = c.sides.map((_, i) => c.sides[(i + r) % c.sides.length]);
-    for (const side of order) {
-      if (!counted && side.warmup === false) continue;
-      fullGc();
-      // Node's GC time means nothing for CPython, which runs in its own process.
-      const prof = c.gc === false || side.kind === "python" ? null : new GCProfiler();
-      prof?.start();
-      const s = await side.run();
-      if (prof !== null) s.gcMs = gcMillis(prof.stop());
-      if (!Number.isFinite(s[c.metric])) throw new Error(`${c.id} ${side.name}: no metric ${c.metric} in ${JSON.stringify(s)}`);
-      if (counted) (samples.get(side.name) as Sample[]).push(s);
-      const line = Object.entries(s)
-        .map(([k, v]) => `${k}=${fmt(v)}`)
-        .join(" ");
-      process.stderr.write(`  ${c.id} ${counted ? `${r - warmup + 1}/${runs}` : "warm-up"}  ${side.name.padEnd(w)}  ${line}\n`);
-    }
-  }
+  // Node's GC time means nothing for CPython, which runs in its own process.
+  const sides = c.sides.map((side) => ({ name: side.name, run: side.run, warmup: side.warmup, gc: side.kind !== "python" }));
+  const byName = await interleave(c.id, sides, runs, warmup, { gc: c.gc, rotate: true });
+  const samples = new Map<string, Sample[]>(Object.entries(byName));
+  for (const [name, ss] of samples)
+    for (const s of ss) if (!Number.isFinite(s[c.metric])) throw new Error(`${c.id} ${name}: no metric ${c.metric} in ${JSON.stringify(s)}`);
   const medianOf = (name: string): number => median((samples.get(name) as Sample[]).map((s) => s[c.metric]));
   const floor = medianOf(c.floor);
   const tsaioSide = c.sides.find((s) => s.kind === "tsaio");
