@@ -19,30 +19,18 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fmt, table } from "./lib.js";
+import { majorOf, newestFullRun } from "./report.js";
 import type { GoalResult, SuiteResult } from "./suite/model.js";
 
 const TOLERANCE = 0.25;
 const NOISE = 0.05;
 const here = dirname(fileURLToPath(import.meta.url));
-const major = (v: string): string => v.replace(/^v/, "").split(".")[0];
-
-/** The newest full (not quick) run of the suite on this Node major, if one is committed. */
-function baseline(): SuiteResult | null {
-  const dir = join(here, "results");
-  let best: SuiteResult | null = null;
-  for (const f of readdirSync(dir)) {
-    if (!/^v\d+\.\d+\.\d+\.json$/.test(f)) continue;
-    const r = JSON.parse(readFileSync(join(dir, f), "utf8")) as SuiteResult;
-    if (r.quick || major(r.node) !== major(process.version)) continue;
-    if (best === null || r.date > best.date) best = r;
-  }
-  return best;
-}
+const MAJOR = majorOf(process.version);
 
 /** How far a missed goal is past its limit, as a fraction (> 0: past it). */
 function pastLimit(g: GoalResult): number {
@@ -54,7 +42,7 @@ function worsening(g: GoalResult, then: GoalResult): number {
   return g.kind === "faster" ? then.value / g.value - 1 : g.value / then.value - 1;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), "tsaio-bench-check-"));
   const out = join(tmp, "quick.json");
   const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(here, "suite", "run.ts")], {
@@ -68,7 +56,7 @@ function main(): void {
   }
   const quick = JSON.parse(readFileSync(out, "utf8")) as SuiteResult;
   rmSync(tmp, { recursive: true, force: true });
-  const base = baseline();
+  const base = await newestFullRun(join(here, "results"), MAJOR);
   const known = new Map<string, GoalResult>();
   for (const w of base?.workloads ?? []) for (const c of w.cases) for (const g of c.goals) known.set(`${c.id} ${g.text}`, g);
 
@@ -81,7 +69,7 @@ function main(): void {
         const show = (x: GoalResult | undefined): string => (x === undefined ? "—" : x.kind === "absolute" ? `${fmt(x.value)} ${c.unit}` : `${x.value.toFixed(2)}×`);
         let verdict: string;
         if (g.pass) verdict = "ok";
-        else if (then !== undefined && (!then.pass || Number(major(process.version)) < 24)) {
+        else if (then !== undefined && (!then.pass || MAJOR < 24)) {
           const worse = worsening(g, then);
           const known = then.pass ? "a Node 24 goal" : "known miss";
           verdict = worse > TOLERANCE ? `REGRESSED (${known}, ${(worse * 100).toFixed(0)}% worse)` : known;
@@ -91,9 +79,9 @@ function main(): void {
       }
   console.log(`\nbench:check on Node ${process.version} (quick run; CPython goals are judged by the full run only)\n`);
   console.log(table(rows));
-  if (base === null) console.log(`\n(no full run for Node ${major(process.version)} in bench/results: every missed goal fails the check)`);
+  if (base === null) console.log(`\n(no full run for Node ${MAJOR} in bench/results: every missed goal fails the check)`);
   console.log(failed === 0 ? "\nNo regression." : `\n${failed} goal(s) regressed. On a shared machine, confirm with BENCH_ONLY=<case> npm run bench before chasing one.`);
   process.exit(failed === 0 ? 0 : 1);
 }
 
-main();
+await main();

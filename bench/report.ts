@@ -53,7 +53,7 @@ function isSuiteResult(x: unknown): x is SuiteResult {
   return typeof r.node === "string" && typeof r.date === "string" && Array.isArray(r.workloads);
 }
 
-function majorOf(node: string): number {
+export function majorOf(node: string): number {
   return Number.parseInt(node.replace(/^v/, ""), 10);
 }
 
@@ -89,6 +89,11 @@ function pickResults(all: readonly LoadedResult[], includeQuick: boolean): Loade
     if (cur === undefined || better(r, cur)) best.set(r.major, r);
   }
   return [...best.values()].sort((a, b) => b.major - a.major);
+}
+
+/** The newest full (not quick) suite run in `dir` on Node major `major`, or null (bench:check's baseline). */
+export async function newestFullRun(dir: string, major: number): Promise<SuiteResult | null> {
+  return pickResults(await loadResults(dir), false).find((l) => l.major === major)?.result ?? null;
 }
 
 // ------------------------------------------------------------------------------- formatting
