@@ -19,6 +19,13 @@ function check(sum: number, n: number, who: string): void {
   if (sum !== (n * (n - 1)) / 2) throw new Error(`W1 ${who}: wrong sum ${sum}`);
 }
 
+/** Sums the results outside the timing and checks them. */
+function checkAll(rs: readonly number[], n: number, who: string): void {
+  let sum = 0;
+  for (const r of rs) sum += r;
+  check(rs.length === n ? sum : NaN, n, who);
+}
+
 const perTask = (ms: number, n: number): Sample => ({ us: (ms * 1000) / n });
 
 /** Effection's count in W1a, and why (shown under the table). */
@@ -54,9 +61,7 @@ function sides(n: number, ctx: SuiteContext): Side[] {
         for (let i = 0; i < n; i++) ps[i] = work(i);
         const rs = await Promise.all(ps);
         const ms = now() - t0;
-        let sum = 0;
-        for (let i = 0; i < n; i++) sum += rs[i];
-        check(sum, n, "floor");
+        checkAll(rs, n, "floor");
         return perTask(ms, n);
       },
     },
@@ -71,9 +76,7 @@ function sides(n: number, ctx: SuiteContext): Side[] {
           for (let i = 0; i < n; i++) ts[i] = createTask(() => work(i));
           const rs = await gather(ts);
           const ms = now() - t0;
-          let sum = 0;
-          for (let i = 0; i < n; i++) sum += rs[i];
-          check(sum, n, "tsaio");
+          checkAll(rs, n, "tsaio");
           return perTask(ms, n);
         }),
     },
@@ -89,9 +92,7 @@ function sides(n: number, ctx: SuiteContext): Side[] {
             for (let i = 0; i < n; i++) fs[i] = yield* Effect.forkChild(Effect.promise(() => work(i)));
             const rs = yield* Fiber.joinAll(fs);
             const ms = now() - t0;
-            let sum = 0;
-            for (const r of rs) sum += r;
-            check(sum, n, "Effect");
+            checkAll(rs, n, "Effect");
             return perTask(ms, n);
           }),
         ),
