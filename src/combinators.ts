@@ -7,8 +7,8 @@
  */
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
-import { CancelledError, TimeoutError } from "./errors.js";
-import { Future, PENDING, type DoneEntry } from "./futures.js";
+import { CancelledError, InvalidStateError, TimeoutError } from "./errors.js";
+import { Future, futureAtCall, PENDING, takeAtCall, type DoneEntry } from "./futures.js";
 import { checkOptionalDelay, checkOptions, describe, isThenable } from "./internal/validate.js";
 import { Deque } from "./internal/ring.js";
 import type { Loop, TimerHandle } from "./loop.js";
@@ -31,7 +31,11 @@ export type ResultOf<A> = A extends () => infer R ? Awaited<R> : A extends Promi
  * ```
  */
 export function ensureFuture<T>(aw: Awaitable<T>, loop?: Loop): Future<T> {
-  if (aw instanceof Future) return aw as Future<T>;
+  if (aw instanceof Future) {
+    // asyncio raises ValueError: a future cannot be moved to another loop.
+    if (loop !== undefined && aw._loop !== loop) throw new InvalidStateError("ensureFuture: `loop` differs from the loop the future is bound to");
+    return aw as Future<T>;
+  }
   const l = loop ?? runningLoop();
   if (typeof aw === "function") return l.createTask(aw as () => T | PromiseLike<T>);
   if (isThenable(aw)) {
@@ -154,6 +158,8 @@ export function gather<const A extends readonly Awaitable<unknown>[]>(aws: A, op
 export function gather(aws: readonly Awaitable<unknown>[], options?: GatherOptions): Future<unknown[]> {
   checkOptions(options, "gather");
   const loop = runningLoop();
+  const atCall = futureAtCall<unknown[]>(loop);
+  if (atCall !== null) return atCall;
   const children = toFutures(aws, "gather", loop);
   const outer = new GatheringFuture<unknown[]>(loop, children, options?.returnExceptions === true);
   if (children.length === 0) {
@@ -241,6 +247,8 @@ export async function wait<T>(aws: Iterable<Awaitable<T>>, options?: WaitOptions
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
     throw new TypeError(`wait: \`returnWhen\` must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${describe(returnWhen)}`);
   }
+  const atCall = takeAtCall();
+  if (atCall !== null) throw atCall;
   const loop = runningLoop();
   const fs = [...new Set(toFutures(aws, "wait", loop))] as Future<T>[];
   if (fs.length === 0) throw new RangeError("wait: `aws` must not be empty");
@@ -329,6 +337,8 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>>, DoneEntry {
   }
 
   async next(): Promise<IteratorResult<Future<T>>> {
+    const atCall = takeAtCall();
+    if (atCall !== null) throw atCall;
     while (this._done.length === 0) {
       if (this._todo.size === 0) return { done: true, value: undefined };
       this._waiter = new Future<null>(this._loop);
@@ -412,6 +422,8 @@ export async function waitFor<T>(aw: Awaitable<T>, ms: number | null): Promise<T
   if (typeof aw !== "function" && !isThenable(aw)) {
     throw new TypeError(`waitFor: \`aw\` must be a function, a Task/Future or a promise, got ${describe(aw)}`);
   }
+  const atCall = takeAtCall();
+  if (atCall !== null) throw atCall;
   if (ms !== null && ms !== undefined && ms <= 0) {
     const fut = ensureFuture(aw);
     if (fut.done()) return fut.result();
@@ -454,6 +466,8 @@ export class ShieldFuture<T> extends Future<T> {
  * ```
  */
 export function shield<T>(aw: Awaitable<T>): Future<T> {
+  const atCall = futureAtCall<T>(runningLoop());
+  if (atCall !== null) return atCall;
   const inner = ensureFuture(aw);
   if (inner.done()) return inner;
   const loop = inner._loop;

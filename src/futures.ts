@@ -13,7 +13,7 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull, runOutsideTask, runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
-import { checkFunction } from "./internal/validate.js";
+import { checkFunction, describe } from "./internal/validate.js";
 import { creationStackOf, trackCreation, untrack } from "./instrument.js";
 import type { Loop } from "./loop.js";
 import type { Task } from "./tasks.js";
@@ -47,6 +47,49 @@ const collected = new FinalizationRegistry<Unretrieved>((u) => {
   u.loop.callExceptionHandler({ message: u.message, exception: u.exception, ...(u.taskName === undefined ? {} : { taskName: u.taskName }) });
 });
 
+// ------------------------------------------------------------------ rule (c): cancel at the next call
+//
+// A task cancelled while it awaits a promise tsaio did not make (`fetch`, `pg`, `fs`…) cannot be
+// thrown into. The request is kept on the task (`_cancelAtCall`) and raised by the task's first call
+// of a tsaio function that returns an awaitable, before that call does anything. Every such function
+// starts with `takeAtCall()`; this counter keeps that check to one comparison while no task anywhere
+// holds such a request (almost always).
+let nAtCall = 0;
+
+/** @internal A task gained (+1) or lost (-1) an undelivered rule-(c) request. */
+export function countAtCall(delta: number): void {
+  nAtCall += delta;
+}
+
+/**
+ * @internal Rule (c) for every awaitable: if the current task holds a cancel request that arrived while
+ * it awaited a foreign promise, marks it delivered and returns the `CancelledError` the caller must
+ * raise (before having any effect); otherwise null.
+ */
+export function takeAtCall(): CancelledError | null {
+  if (nAtCall === 0) return null;
+  const t = currentTaskOrNull();
+  return t !== null && t._cancelAtCall ? t._deliverAtCall() : null;
+}
+
+/** @internal `takeAtCall()` for functions that return a Promise: a rejected one, or null. */
+export function rejectAtCall(): Promise<never> | null {
+  if (nAtCall === 0) return null;
+  const e = takeAtCall();
+  return e === null ? null : Promise.reject(e);
+}
+
+/** @internal `takeAtCall()` for functions that return a Future: an already cancelled one, or null. */
+export function futureAtCall<T>(loop: Loop): Future<T> | null {
+  if (nAtCall === 0) return null;
+  const e = takeAtCall();
+  if (e === null) return null;
+  const f = new Future<T>(loop);
+  f.cancel(e.message);
+  f._cancelledExc = e;
+  return f;
+}
+
 /** Something that keeps the resolvers of a promise made for it. @internal */
 export interface Resolvers {
   _res: (v: unknown) => void;
@@ -75,6 +118,8 @@ export function promiseInto(target: Resolvers): Promise<never> {
  */
 export class Awaiter implements DoneEntry {
   _task: Task<unknown> | null = null;
+  /** Which suspension of `_task` this await belongs to (see `Task._suspendOn`). */
+  _epoch = 0;
   _res!: (v: unknown) => void;
   _rej!: (e: unknown) => void;
   constructor(
@@ -84,8 +129,7 @@ export class Awaiter implements DoneEntry {
 
   _onDone(fut: Future<unknown>): void {
     const t = this._task;
-    if (t !== null && t._futWaiter === fut) t._wakeup(fut, this);
-    else this._settleFrom(fut);
+    if (t === null || !t._memberDone(fut, this, this._epoch)) this._settleFrom(fut);
   }
 
   _settleFrom(fut: Future<unknown>): void {
@@ -144,6 +188,9 @@ export class Future<T> implements PromiseLike<T> {
 
   /** A pending future on `loop` (default: the running loop). */
   constructor(loop?: Loop) {
+    if (loop !== undefined && (loop === null || typeof loop !== "object" || typeof (loop as Loop)._soon !== "function")) {
+      throw new TypeError(`Future: \`loop\` must be a Loop or undefined, got ${describe(loop)}`);
+    }
     this._loop = loop ?? runningLoop();
     if (this._loop._debug) trackCreation(this as Future<unknown>, "Future");
   }
@@ -210,7 +257,11 @@ export class Future<T> implements PromiseLike<T> {
    * already done.
    */
   cancel(msg?: string): boolean {
-    if (this._state !== PENDING) return false;
+    if (this._state !== PENDING) {
+      // asyncio: cancel() on a failed future counts as looking at it (no "never retrieved" report).
+      if (this._state === REJECTED) this._retrieved();
+      return false;
+    }
     this._state = CANCELLED;
     this._cancelMessage = msg;
     this._scheduleCallbacks();
@@ -263,6 +314,12 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal */
   _then(onF: ((v: never) => unknown) | null | undefined, onR: ((e: unknown) => unknown) | null | undefined, asAwait: boolean): Promise<never> {
+    if (nAtCall !== 0) {
+      // Rule (c): a cancel that arrived while the task awaited a foreign promise is raised here, before
+      // anything is registered (the future is neither awaited nor cancelled).
+      const e = takeAtCall();
+      if (e !== null) return Promise.reject(e).then(onF as (v: unknown) => never, onR as (e: unknown) => never);
+    }
     const s = this._state;
     if (s !== PENDING) {
       // asyncio: awaiting a done future does not suspend the task. A native promise settles the
@@ -288,7 +345,7 @@ export class Future<T> implements PromiseLike<T> {
       }
       if (task !== null && task._loop === this._loop && task._state === PENDING) {
         aw._task = task;
-        task._suspendOn(this as Future<unknown>);
+        aw._epoch = task._suspendOn(this as Future<unknown>);
       }
     }
     return p;

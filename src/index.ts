@@ -17,7 +17,7 @@ export {
 } from "./errors.js";
 export { Loop, Handle, TimerHandle, type ExecutorLike, type LoopOptions, type ExceptionContext, type ExceptionHandler } from "./loop.js";
 export { Future, isFuture } from "./futures.js";
-export { Task, createTask, currentTask, allTasks, sleep, type TaskOptions, type SleepOptions } from "./tasks.js";
+export { Task, createTask, currentTask, allTasks, sleep, cancellable, type TaskOptions, type SleepOptions } from "./tasks.js";
 export {
   gather,
   wait,

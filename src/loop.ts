@@ -42,6 +42,7 @@ import { channels, creationStackOf, registerLoop, unregisterLoop } from "./instr
 import { Future, type Unretrieved } from "./futures.js";
 import { TimerHeap, type HeapItem } from "./internal/heap.js";
 import { CallRing, type Slot } from "./internal/ring.js";
+import { clampDelay } from "./internal/timers.js";
 import { checkDelay, checkFunction, checkWhen } from "./internal/validate.js";
 import { Task, type TaskOptions } from "./tasks.js";
 
@@ -241,6 +242,11 @@ export class Loop {
   /** @internal */ _timerSeq = 0;
   /** @internal */ _cancelledTimers = 0;
   /** @internal */ _stepping: Task<unknown> | null = null;
+  /**
+   * @internal Counts callbacks run. Awaits a task registers with no callback run in between belong
+   * to one suspension (a `Promise.all` over tsaio awaitables calls each `then` in a row).
+   */
+  _epoch = 0;
   /** @internal */ _nDetached = 0;
   /** @internal Pending tasks, an intrusive doubly-linked list (O(1), no hashing on the hot path). */
   _taskHead: Task<unknown> | null = null;
@@ -626,6 +632,7 @@ export class Loop {
         if (this._ntodo === 0 && !this._startIteration()) return;
         while (this._ntodo > 0) {
           this._ntodo--;
+          this._epoch++;
           setHandleTask(null);
           const t0 = this._debug ? performance.now() : 0;
           try {
@@ -706,6 +713,7 @@ export class Loop {
     }
   };
 
+  /** The earliest live timer that can ever fire (a deadline of Infinity never does). */
   private _firstLiveTimer(): TimerHandle | undefined {
     const timers = this._timers;
     let top = timers.peek();
@@ -714,14 +722,16 @@ export class Loop {
       this._cancelledTimers--;
       top = timers.peek();
     }
-    return top;
+    return top === undefined || top._when === Infinity ? undefined : top;
   }
 
   private _armNodeTimer(when: number): void {
     this._disarmNodeTimer();
-    const delay = Math.max(1, Math.ceil(when - performance.now()));
+    // An infinite deadline is never reached: nothing to arm. A deadline past what Node can arm fires
+    // early, finds nothing due, and re-arms for the rest (in steps of MAX_TIMER_DELAY).
+    if (when === Infinity) return;
     this._nodeTimerWhen = when;
-    this._nodeTimer = setTimeout(this._nodeTimerFired, delay);
+    this._nodeTimer = setTimeout(this._nodeTimerFired, clampDelay(when - performance.now()));
   }
 
   private _disarmNodeTimer(): void {

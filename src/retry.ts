@@ -4,7 +4,9 @@
  * never retried (cancelling the task stops the retrying at once).
  * @module
  */
+import { currentTaskOrNull } from "./context.js";
 import { CancelledError } from "./errors.js";
+import { takeAtCall } from "./futures.js";
 import { checkDelay, checkFunction, checkOptions, checkSignal, describe } from "./internal/validate.js";
 import { sleep } from "./tasks.js";
 
@@ -94,12 +96,15 @@ export async function retry<T>(fn: (attempt: number) => T | PromiseLike<T>, opti
   checkSignal(signal, "retry");
   const random = options?.random ?? Math.random;
   checkFunction(random, "retry", "random");
+  const atCall = takeAtCall();
+  if (atCall !== null) throw atCall;
 
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (error) {
       if (error instanceof CancelledError) throw error;
+      if (currentTaskOrNull()?._isOwnAbort(error) === true) throw error; // the task's signal stopped fn
       if (signal !== undefined && signal.aborted) throw error; // fn stopped because we were told to stop
       if (attempt >= attempts) throw error;
       if (retryIf !== undefined && !retryIf(error, attempt)) throw error;

@@ -6,15 +6,24 @@
  * JS cannot throw into a running async function, so cancellation is cooperative (as in Kotlin's
  * coroutines) yet observably the same as asyncio's:
  *
- * 1. `task.cancel(msg)` counts a request (`cancelling()`), aborts the task's `signal` at once (so
- *    `fetch`, `fs`, `child_process`… given that signal stop), and then, exactly like asyncio's
- *    `Task.cancel`, cancels the Future the task is suspended on (`_futWaiter`). That future's
- *    completion wakes the task with `CancelledError` at its `await`. If there is no such future (the
- *    task is running, is about to start, is yielding in `sleep(0)`, or awaits a foreign promise), the
- *    request is kept in `_mustCancel` and delivered at the task's next tsaio await.
+ * 1. `task.cancel(msg)` counts a request (`cancelling()`) and aborts the task's `signal` at once (so
+ *    `fetch`, `fs`, `child_process`… given that signal stop). Where the request goes is then decided
+ *    on the spot, by what the task is doing:
+ *    (a) suspended on tsaio futures → those futures are cancelled (asyncio's `_fut_waiter.cancel()`),
+ *        and their completion wakes the task with `CancelledError` at its `await`;
+ *    (b) not started yet, queued to resume from a tsaio future, or the caller is the task itself →
+ *        asyncio's rule: the request waits in `_mustCancel` and is delivered at the next suspension
+ *        (`sleep(0)` included) or when the task resumes;
+ *    (c) otherwise the task is blocked on a promise tsaio did not make (JS cannot throw into it):
+ *        the request is also marked `_cancelAtCall`, and the task's first call of any tsaio function
+ *        that returns an awaitable raises it — before that call has any effect (the lock is not
+ *        taken, the item stays queued). Every such function starts with `takeAtCall()` (futures.ts),
+ *        the one helper that implements this; synchronous calls never raise.
  * 2. Every tsaio await is a cancellation point because awaiting a tsaio object inside a task goes
  *    through `Future.then`, which registers the task as the future's waiter (`_suspendOn`); a
- *    pending `_mustCancel` cancels that future right away (asyncio's end-of-step check).
+ *    pending `_mustCancel` cancels that future right away (asyncio's end-of-step check). Several
+ *    tsaio awaits registered in one go (`Promise.all([sleep(1), lock.acquire()])`) form one
+ *    *suspension*: cancelling the task cancels all of them.
  * 3. A task whose body settles while a request is still undelivered ends *cancelled*, not with its
  *    value: the cancellation is never lost. A task that catches `CancelledError` and returns a value
  *    ends with that value (asyncio allows it; `cancelling()` stays > 0).
@@ -33,19 +42,22 @@
  */
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop, setHandleTask, taskStorage } from "./context.js";
-import { CancelledError } from "./errors.js";
+import { CancelledError, InvalidStateError } from "./errors.js";
+import { setMaxListeners } from "node:events";
 import {
   Awaiter,
   CANCELLED,
+  countAtCall,
   Future,
+  futureAtCall,
   PENDING,
   REJECTED,
   runCallbacksNow,
   type Unretrieved,
 } from "./futures.js";
-import { channels, trackCreation } from "./instrument.js";
+import { channels, creationStackOf, trackCreation } from "./instrument.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
-import type { Loop } from "./loop.js";
+import type { Loop, TimerHandle } from "./loop.js";
 
 /** Options of `createTask`. */
 export interface TaskOptions {
@@ -71,8 +83,23 @@ export class Task<T> extends Future<T> {
   /** @internal */ readonly _id: number;
   /** @internal */ _prevTask: Task<unknown> | null = null;
   /** @internal */ _nextTask: Task<unknown> | null = null;
-  /** @internal */ _futWaiter: Future<unknown> | null = null;
+  /** @internal The (first) tsaio future of the current suspension; null when not suspended. */
+  _futWaiter: Future<unknown> | null = null;
+  /** @internal The other futures of the same suspension (a `Promise.all` over tsaio awaitables). */
+  _moreWaiters: Future<unknown>[] | null = null;
+  /** @internal Futures of the current suspension not done yet. */
+  _nWaiting = 0;
+  /** @internal The loop epoch of the current suspension: awaits registered in it belong together. */
+  _waitEpoch = -1;
+  /** @internal One future of the suspension completed while others had not: the task may be running. */
+  _waitPartial = false;
+  /** @internal The epoch whose suspension a pending request was delivered to. */
+  _deliveredEpoch = -1;
   /** @internal */ _mustCancel = false;
+  /** @internal Rule (c): the request is raised by the task's next tsaio call (see the module comment). */
+  _cancelAtCall = false;
+  /** @internal Debug mode: who asked for the pending rule-(c) cancellation, when, and its report timer. */
+  _atCallInfo: AtCallInfo | null = null;
   /** @internal */ _numCancelsRequested = 0;
   /** @internal */ _ac: AbortController | null = null;
   /** @internal */ _detached = false;
@@ -114,17 +141,78 @@ export class Task<T> extends Future<T> {
    * `signal` aborts now. Returns false if the task is already done. `msg` becomes the error's message.
    */
   override cancel(msg?: string): boolean {
-    if (this._state !== PENDING) return false;
+    return this._requestCancel(msg, null);
+  }
+
+  /** @internal `cancel(msg)`, with `origin` naming who asks ("timeout", "taskGroup"…) for debug reports. */
+  _requestCancel(msg: string | undefined, origin: string | null): boolean {
+    if (this._state !== PENDING) {
+      if (this._state === REJECTED) this._retrieved();
+      return false;
+    }
     this._numCancelsRequested++;
     if (channels.taskCancel.hasSubscribers) channels.taskCancel.publish({ task: this, message: msg });
     const ac = this._ac;
     if (ac !== null && !ac.signal.aborted) ac.abort(CancelledError._fast(msg ?? "", this._loop.getDebug()));
-    const w = this._futWaiter;
-    if (w !== null && w.cancel(msg)) return true;
-    // Nothing to pass it to now: deliver it at the task's next step.
+    if (this._nWaiting > 0) {
+      // (a) Suspended on tsaio futures: cancel them all (a Promise.all over them rejects at once).
+      let handed = (this._futWaiter as Future<unknown>).cancel(msg);
+      const more = this._moreWaiters;
+      if (more !== null) for (let i = 0; i < more.length; i++) if (more[i]!.cancel(msg)) handed = true;
+      if (!this._waitPartial) {
+        if (handed) return true;
+        // (b) The futures are done and the task is queued to resume: deliver it then.
+        this._mustCancel = true;
+        this._cancelMessage = msg;
+        return true;
+      }
+    }
     this._mustCancel = true;
     this._cancelMessage = msg;
+    // (c) Started, not suspended on tsaio, and not the caller: it awaits a foreign promise.
+    if (this._started && currentTaskOrNull() !== (this as Task<unknown>)) this._setAtCall(origin ?? (msg === undefined ? "cancel()" : `cancel(${JSON.stringify(msg)})`));
     return true;
+  }
+
+  /** @internal */
+  private _setAtCall(origin: string): void {
+    if (this._cancelAtCall) return;
+    this._cancelAtCall = true;
+    countAtCall(1);
+    if (this._loop._debug) watchAtCall(this as Task<unknown>, origin);
+  }
+
+  /** @internal */
+  private _clearAtCall(): void {
+    if (!this._cancelAtCall) return;
+    this._cancelAtCall = false;
+    countAtCall(-1);
+    const info = this._atCallInfo;
+    if (info !== null) {
+      info.timer?.cancel();
+      this._atCallInfo = null;
+    }
+  }
+
+  /** @internal The pending request was delivered (raised into the body) or withdrawn. */
+  _delivered(): void {
+    this._mustCancel = false;
+    if (this._cancelAtCall) this._clearAtCall();
+  }
+
+  /** @internal A fresh `CancelledError` carrying the pending request's message. */
+  _makeDeliveredError(): CancelledError {
+    return CancelledError._fast(this._cancelMessage ?? "", this._loop.getDebug());
+  }
+
+  /** @internal Rule (c): the task called a tsaio function; returns the error that call raises. */
+  _deliverAtCall(): CancelledError {
+    this._delivered();
+    // The task is running its own code, so whatever it registered before is no longer its suspension.
+    this._futWaiter = null;
+    this._moreWaiters = null;
+    this._nWaiting = 0;
+    return this._makeDeliveredError();
   }
 
   /** How many cancellation requests are pending (requests minus `uncancel()` calls). */
@@ -140,7 +228,7 @@ export class Task<T> extends Future<T> {
     if (this._numCancelsRequested > 0) {
       this._numCancelsRequested--;
       if (this._numCancelsRequested === 0) {
-        this._mustCancel = false;
+        this._delivered();
         if (this._ac !== null && this._ac.signal.aborted) this._ac = null;
       }
     }
@@ -161,6 +249,8 @@ export class Task<T> extends Future<T> {
     let ac = this._ac;
     if (ac === null) {
       ac = this._ac = new AbortController();
+      // One task signal is often handed to thousands of `fetch` calls: no MaxListenersExceededWarning.
+      setMaxListeners(0, ac.signal);
       if (this._numCancelsRequested > 0 || this._state === CANCELLED) ac.abort(CancelledError._fast(this._cancelMessage ?? "", this._loop.getDebug()));
     }
     return ac.signal;
@@ -171,7 +261,7 @@ export class Task<T> extends Future<T> {
     if (this._state !== PENDING) return;
     if (this._mustCancel) {
       // Cancelled before it started: the body never runs (asyncio throws into the coroutine's start).
-      this._mustCancel = false;
+      this._delivered();
       this._finishCancelled(this._makeCancelledError());
       return;
     }
@@ -203,13 +293,39 @@ export class Task<T> extends Future<T> {
     } else this._bodyFulfilled(r);
   }
 
+  /**
+   * @internal A future of the task's suspension `epoch` completed. Returns true when that resumes the
+   * task as a step (`_wakeup`); false when the awaiter must just be settled: the await is stale (the
+   * task moved on), or other futures of the same suspension are still pending.
+   */
+  _memberDone(fut: Future<unknown>, aw: Awaiter, epoch: number): boolean {
+    if (epoch !== this._waitEpoch || this._nWaiting === 0) return false;
+    if (--this._nWaiting === 0 && !this._waitPartial) {
+      this._wakeup(fut, aw);
+      return true;
+    }
+    // One of several (Promise.all / race over tsaio awaitables): the task may resume now (race) or
+    // not (all). It is not resumed as a step; a request pending now is raised at its next call.
+    if (!this._waitPartial) {
+      this._waitPartial = true;
+      if (this._mustCancel && this._started) this._setAtCall("cancel()");
+    }
+    if (this._nWaiting === 0) {
+      this._futWaiter = null;
+      this._moreWaiters = null;
+    }
+    return false;
+  }
+
   /** @internal The awaited future completed: resume the body (a new step). */
   _wakeup(fut: Future<unknown>, aw: Awaiter): void {
     this._futWaiter = null;
+    this._moreWaiters = null;
+    this._nWaiting = 0;
     this._loop._beginStep(this as Task<unknown>, fut);
     setHandleTask(this as Task<unknown>);
     if (this._mustCancel) {
-      this._mustCancel = false;
+      this._delivered();
       let exc: unknown;
       if (fut._state === CANCELLED) exc = fut._makeCancelledError();
       else if (fut._state === REJECTED && fut._exception instanceof CancelledError) {
@@ -223,12 +339,46 @@ export class Task<T> extends Future<T> {
     } else aw._settleFrom(fut);
   }
 
-  /** @internal The body awaits `fut` (a tsaio awaitable): the step ends here. */
-  _suspendOn(fut: Future<unknown>): void {
+  /**
+   * @internal The body awaits `fut` (a tsaio awaitable): the step ends here. Returns the suspension's
+   * epoch, which the awaiter keeps (see `_memberDone`).
+   */
+  _suspendOn(fut: Future<unknown>): number {
+    const loop = this._loop;
+    const ep = loop._epoch;
+    if (this._nWaiting > 0 && this._waitEpoch === ep) {
+      // Another await registered before the loop ran anything: the same suspension (Promise.all).
+      (this._moreWaiters ??= []).push(fut);
+      this._nWaiting++;
+      if (this._deliveredEpoch === ep) fut.cancel(this._cancelMessage);
+      return ep;
+    }
     this._futWaiter = fut;
+    this._moreWaiters = null;
+    this._nWaiting = 1;
+    this._waitEpoch = ep;
+    this._waitPartial = false;
     if (this._detached) this._attach();
-    if (this._mustCancel && fut.cancel(this._cancelMessage)) this._mustCancel = false;
-    this._loop._stepEnded(this as Task<unknown>);
+    if (loop._debug) this._lastAwait = fut;
+    if (this._mustCancel && fut.cancel(this._cancelMessage)) {
+      this._delivered();
+      this._deliveredEpoch = ep;
+    }
+    loop._stepEnded(this as Task<unknown>);
+    return ep;
+  }
+
+  /** @internal Debug mode: the last tsaio future the task suspended on (where it last awaited tsaio). */
+  _lastAwait: Future<unknown> | null = null;
+
+  /** Tasks are settled by their function only: asyncio's "Task does not support set_result operation". */
+  override setResult(_value: T): void {
+    throw new InvalidStateError("Task does not support setResult(): a task's result is its function's return value");
+  }
+
+  /** Tasks are settled by their function only: asyncio's "Task does not support set_exception operation". */
+  override setException(_error: unknown): void {
+    throw new InvalidStateError("Task does not support setException(): a task fails when its function throws");
   }
 
   /** @internal The loop's watchdog found the task blocked on a foreign promise. */
@@ -248,7 +398,7 @@ export class Task<T> extends Future<T> {
     if (this._state !== PENDING) return;
     if (this._mustCancel) {
       // A request the body never observed: the task ends cancelled, its value is dropped.
-      this._mustCancel = false;
+      this._delivered();
       this._finishCancelled(this._makeCancelledError());
     } else {
       this._resolve(v);
@@ -259,15 +409,21 @@ export class Task<T> extends Future<T> {
   private _bodyRejected(e: unknown): void {
     if (this._state !== PENDING) return;
     if (e instanceof CancelledError) {
-      this._mustCancel = false;
+      this._delivered();
       this._finishCancelled(e);
-    } else if (this._ac !== null && this._ac.signal.aborted && isAbortFrom(e, this._ac.signal)) {
-      this._mustCancel = false;
-      this._finishCancelled(this._ac.signal.reason as CancelledError);
+    } else if (this._isOwnAbort(e)) {
+      this._delivered();
+      this._finishCancelled((this._ac as AbortController).signal.reason as CancelledError);
     } else {
       this._fail(e);
       this._afterBody();
     }
+  }
+
+  /** @internal Whether `e` is the AbortError a foreign API threw because this task's signal aborted. */
+  _isOwnAbort(e: unknown): boolean {
+    const ac = this._ac;
+    return ac !== null && ac.signal.aborted && isAbortFrom(e, ac.signal);
   }
 
   private _finishCancelled(exc: CancelledError): void {
@@ -285,6 +441,10 @@ export class Task<T> extends Future<T> {
     }
     loop._unlinkTask(this as Task<unknown>);
     if (this._detached) this._attach();
+    if (this._cancelAtCall) this._clearAtCall();
+    this._futWaiter = null;
+    this._moreWaiters = null;
+    this._nWaiting = 0;
     loop._stepEnded(this as Task<unknown>, true);
   }
 
@@ -303,7 +463,7 @@ export class Task<T> extends Future<T> {
   /** @internal What the task is waiting on, for inspection and deadlock reports. */
   _waitingOnText(): string {
     const w = this._futWaiter;
-    if (w !== null) return inspect(w);
+    if (w !== null) return this._moreWaiters === null ? inspect(w) : `${inspect(w)} and ${this._moreWaiters.length} more`;
     if (this._detached) return "a foreign promise";
     if (!this._started) return "its first step";
     return "nothing (ready to run)";
@@ -422,17 +582,27 @@ function sleepFire(this: SleepFuture<unknown>, value: unknown): void {
  * @internal
  */
 class YieldFuture<T> extends Future<T> {
+  /** The task that called `sleep(0)`: a request pending when the yield fires is delivered through it. */
+  _task: Task<unknown> | null = null;
   override cancel(): boolean {
     return false;
   }
 }
 
 function yieldFire(this: YieldFuture<unknown>, value: unknown): void {
-  if (this._state === PENDING) {
+  if (this._state !== PENDING) return;
+  const t = this._task;
+  if (t !== null && t._mustCancel && !t._cancelAtCall && t._state === PENDING) {
+    // sleep(0) is a suspension, so a pending request is delivered here — also when the task called
+    // it outside a loop step and `await` has not reached `then` yet (the loop may run first).
+    t._delivered();
+    this._state = CANCELLED;
+    this._cancelMessage = t._cancelMessage;
+  } else {
     this._state = 1; // RESOLVED
     this._result = value;
-    runCallbacksNow(this);
   }
+  runCallbacksNow(this);
 }
 
 /**
@@ -453,14 +623,18 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
   const signal = options?.signal;
   checkSignal(signal, "sleep");
   const loop = runningLoop();
+  const atCall = futureAtCall<T>(loop);
+  if (atCall !== null) return atCall;
   let fut: Future<T | undefined>;
   if (ms === 0 && signal === undefined) {
-    fut = new YieldFuture<T | undefined>(loop);
-    loop._soon(yieldFire, fut, value);
-    return fut;
+    const yf = new YieldFuture<T | undefined>(loop);
+    yf._task = currentTaskOrNull();
+    loop._soon(yieldFire, yf, value);
+    return yf;
   }
   const sf = new SleepFuture<T | undefined>(loop);
-  sf._timer = loop._timerAt(loop.time() + ms, sleepFire, sf, value);
+  // An infinite sleep arms no timer: only a cancel (or the signal) ends it.
+  if (ms !== Infinity) sf._timer = loop._timerAt(loop.time() + ms, sleepFire, sf, value);
   fut = sf;
   if (signal !== undefined) cancelOnAbort(fut, signal);
   return fut;
@@ -483,4 +657,113 @@ function abortMessage(signal: AbortSignal): string {
   const r: unknown = signal.reason;
   if (r instanceof Error) return r.message;
   return r === undefined ? "aborted" : String(r);
+}
+
+// ------------------------------------------------------------------------------- foreign promises
+
+/** Debug mode: who asked for a rule-(c) cancellation that is still pending, and since when. */
+interface AtCallInfo {
+  origin: string;
+  since: number;
+  timer: TimerHandle | null;
+}
+
+/** Debug mode: report the request if the task still has not seen it after `slowCallbackDuration`. */
+function watchAtCall(task: Task<unknown>, origin: string): void {
+  const loop = task._loop;
+  const info: AtCallInfo = { origin, since: loop.time(), timer: null };
+  task._atCallInfo = info;
+  if (loop.isClosed()) return;
+  info.timer = loop.callLater(loop.slowCallbackDuration, reportAtCall, task, info);
+}
+
+function reportAtCall(task: Task<unknown>, info: AtCallInfo): void {
+  if (task._atCallInfo !== info || !task._cancelAtCall) return;
+  info.timer = null;
+  const loop = task._loop;
+  const pendingFor = loop.time() - info.since;
+  const last = task._lastAwait === null ? undefined : creationStackOf(task._lastAwait);
+  const where = last === undefined ? "unknown (no tsaio await recorded)" : `after its last tsaio await, created at:\n${last.split("\n").slice(0, 3).join("\n")}`;
+  loop.callExceptionHandler({
+    message:
+      `Task ${JSON.stringify(task.name)} was cancelled by ${info.origin} ${pendingFor.toFixed(0)} ms ago and has not seen it: ` +
+      `it is blocked on a promise tsaio did not make, which cannot be interrupted. ` +
+      `Pass the task's signal to that operation (fetch(url, { signal: currentTask()!.signal })) or wrap it in cancellable().`,
+    task,
+    taskName: task.name,
+    requestedBy: info.origin,
+    pendingFor,
+    where,
+  });
+}
+
+/** A Future following a foreign promise; cancelling it abandons the promise and aborts its signal. @internal */
+class CancellableFuture<T> extends Future<T> {
+  _ac: AbortController | null = null;
+  override cancel(msg?: string): boolean {
+    if (!super.cancel(msg)) return false;
+    const ac = this._ac;
+    if (ac !== null) {
+      this._ac = null;
+      ac.abort(this._makeCancelledError());
+    }
+    return true;
+  }
+}
+
+function settleCancellable<T>(fut: CancellableFuture<T>, p: PromiseLike<T>): void {
+  // Both outcomes are observed, so an abandoned promise's later rejection is never unhandled.
+  Promise.resolve(p).then(
+    (v) => {
+      fut._ac = null;
+      if (fut._state === PENDING) fut._resolve(v);
+    },
+    (e: unknown) => {
+      fut._ac = null;
+      if (fut._state === PENDING) fut._fail(e);
+    },
+  );
+}
+
+/**
+ * Makes a promise tsaio did not make (`fetch`, a `pg` query, `fs/promises`, a library's API) a
+ * cancellation point: the returned Future follows it, and when the awaiting task is cancelled — or
+ * its `timeout()` expires — the await raises `CancelledError` at once instead of when the promise
+ * settles. With the function form, `fn` receives an AbortSignal that is aborted at that moment, so
+ * the operation really stops; the abandoned promise's later rejection is observed (never an
+ * unhandled rejection). Outside a task it simply awaits. Called by a task whose cancellation is
+ * pending, it raises at once and never calls `fn`.
+ * @example
+ * ```ts
+ * import { cancellable, timeout, TimeoutError } from "tsaio";
+ * import { setTimeout as delay } from "node:timers/promises";
+ * try {
+ *   await timeout(50, () => cancellable((signal) => delay(10_000, "late", { signal })));
+ * } catch (e) {
+ *   console.log(e instanceof TimeoutError); // true, after 50 ms
+ * }
+ * ```
+ */
+export function cancellable<T>(op: PromiseLike<T> | ((signal: AbortSignal) => T | PromiseLike<T>)): Future<Awaited<T>> {
+  if (typeof op !== "function" && !isThenable(op)) {
+    throw new TypeError(`cancellable: \`op\` must be a promise or a function (signal) => promise, got ${describe(op)}`);
+  }
+  const loop = runningLoop();
+  const atCall = futureAtCall<Awaited<T>>(loop);
+  if (atCall !== null) return atCall;
+  const fut = new CancellableFuture<Awaited<T>>(loop);
+  if (typeof op === "function") {
+    const ac = new AbortController();
+    fut._ac = ac;
+    let r: T | PromiseLike<T>;
+    try {
+      r = op(ac.signal);
+    } catch (e) {
+      fut._ac = null;
+      fut._fail(e);
+      return fut;
+    }
+    settleCancellable(fut, Promise.resolve(r) as PromiseLike<Awaited<T>>);
+  } else settleCancellable(fut, op as PromiseLike<Awaited<T>>);
+  return fut;
 }

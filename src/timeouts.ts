@@ -10,6 +10,7 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.js";
+import { takeAtCall } from "./futures.js";
 import { checkFunction, checkOptionalDelay, checkWhen } from "./internal/validate.js";
 import type { Handle, Loop } from "./loop.js";
 import type { Task } from "./tasks.js";
@@ -94,7 +95,17 @@ export class Timeout {
     if (this._state === EXPIRING) {
       this._state = EXPIRED;
       const task = this._task as Task<unknown>;
-      if (task.uncancel() <= this._cancelling && failed && exc instanceof CancelledError) {
+      let cancelled = failed && (exc instanceof CancelledError || task._isOwnAbort(exc));
+      if (!failed && task._mustCancel) {
+        // The body settled without ever seeing the expiry (it only awaited foreign promises): the
+        // request is delivered now, as if raised at the body's end.
+        exc = task._makeDeliveredError();
+        failed = cancelled = true;
+      }
+      // A CancelledError (or the task signal's AbortError) leaving the scope is the delivery of every
+      // request pending now: none is raised a second time at the task's next call.
+      if (cancelled) task._delivered();
+      if (task.uncancel() <= this._cancelling && cancelled) {
         return new TimeoutError("timed out", { cause: exc });
       }
     } else if (this._state === ENTERED) this._state = EXITED;
@@ -111,7 +122,7 @@ export class Timeout {
 function onTimeout(scope: Timeout): void {
   scope._handle = null;
   const task = scope._task as Task<unknown>;
-  task.cancel();
+  task._requestCancel(undefined, `timeout() (deadline ${Math.round((scope._when ?? 0) * 1000) / 1000} ms on the loop clock)`);
   scope._state = EXPIRING;
 }
 
@@ -153,6 +164,8 @@ export function timeoutAt<T>(when: number | null, body: (scope: Timeout) => T | 
 }
 
 async function runScoped<T>(loop: Loop, when: number | null, body: (scope: Timeout) => T | PromiseLike<T>): Promise<T> {
+  const atCall = takeAtCall();
+  if (atCall !== null) throw atCall;
   const task = currentTaskOrNull();
   if (task === null || task._loop !== loop) {
     // Not inside a task (an HTTP handler, a test): the body gets a task of its own.
@@ -166,6 +179,8 @@ async function runScoped<T>(loop: Loop, when: number | null, body: (scope: Timeo
   } catch (e) {
     throw scope._exit(true, e);
   }
-  scope._exit(false, undefined);
+  // An expiry the body never saw (it awaited only foreign promises) still ends the scope.
+  const late = scope._exit(false, undefined);
+  if (late !== undefined) throw late;
   return result;
 }

@@ -58,6 +58,8 @@ export class Waiter extends Future<unknown> {
   _signal: AbortSignal | undefined = undefined;
   /** @internal The task suspended on this waiter (resumed through `_wakeup`). */
   _task: Task<unknown> | null = null;
+  /** @internal The task's suspension this wait belongs to (see `Task._memberDone`). */
+  _epoch = 0;
   /** @internal Resolvers of the promise the waiting code awaits. */
   _res!: (v: unknown) => void;
   /** @internal */ _rej!: (e: unknown) => void;
@@ -81,8 +83,7 @@ export class Waiter extends Future<unknown> {
   /** @internal DoneEntry: the future is done. */
   _onDone(): void {
     const t = this._task;
-    if (t !== null && t._futWaiter === this) t._wakeup(this as Future<unknown>, this as unknown as Awaiter);
-    else {
+    if (t === null || !t._memberDone(this as Future<unknown>, this as unknown as Awaiter, this._epoch)) {
       this._task = null; // the task moved on: a re-wait must not claim it
       this._settleFrom();
     }
@@ -166,7 +167,7 @@ export class WaiterList {
     w._addEntry(w as DoneEntry);
     if (task !== null && task._loop === w._loop && task._state === PENDING) {
       w._task = task;
-      task._suspendOn(w);
+      w._epoch = task._suspendOn(w);
     }
     if (signal !== undefined) {
       w._signal = signal;
