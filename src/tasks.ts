@@ -309,6 +309,9 @@ export class Task<T> extends Future<T> {
     if (!this._waitPartial) {
       this._waitPartial = true;
       if (this._mustCancel && this._started) this._setAtCall("cancel()");
+      // It may now run outside the loop's steps, perhaps on foreign I/O: count it as detached so
+      // that the virtual clock's deadlock check waits for it (re-attached at its next tsaio await).
+      this._detach();
     }
     if (this._nWaiting === 0) {
       this._futWaiter = null;
