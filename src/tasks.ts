@@ -628,7 +628,6 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
   const loop = runningLoop();
   const atCall = futureAtCall<T>(loop);
   if (atCall !== null) return atCall;
-  let fut: Future<T | undefined>;
   if (ms === 0 && signal === undefined) {
     const yf = new YieldFuture<T | undefined>(loop);
     yf._task = currentTaskOrNull();
@@ -638,9 +637,8 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
   const sf = new SleepFuture<T | undefined>(loop);
   // An infinite sleep arms no timer: only a cancel (or the signal) ends it.
   if (ms !== Infinity) sf._timer = loop._timerAt(loop.time() + ms, sleepFire, sf, value);
-  fut = sf;
-  if (signal !== undefined) cancelOnAbort(fut, signal);
-  return fut;
+  if (signal !== undefined) cancelOnAbort(sf, signal);
+  return sf;
 }
 
 /** @internal Cancels `fut` when `signal` aborts; the listener is removed once `fut` is done. */

@@ -22,7 +22,6 @@ import {
   Semaphore,
   sleep,
   timeout,
-  TimeoutError,
   cancellable,
   type ExceptionContext,
 } from "../src/index.js";
