@@ -13,6 +13,7 @@ import { checkOptionalDelay, checkOptions, describe, isThenable } from "./intern
 import { Deque } from "./internal/ring.js";
 import type { Loop, TimerHandle } from "./loop.js";
 import { timeout } from "./timeouts.js";
+import { expectAwait } from "./instrument.js";
 
 /** Something tsaio can await: a function run as a Task, a Task/Future, or any other thenable. */
 export type Awaitable<T> = (() => T | PromiseLike<T>) | PromiseLike<T>;
@@ -162,6 +163,7 @@ export function gather(aws: readonly Awaitable<unknown>[], options?: GatherOptio
   if (atCall !== null) return atCall;
   const children = toFutures(aws, "gather", loop);
   const outer = new GatheringFuture<unknown[]>(loop, children, options?.returnExceptions === true);
+  if (loop._debug) expectAwait(outer, "gather()");
   if (children.length === 0) {
     outer.setResult([]);
     return outer;

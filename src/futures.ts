@@ -14,7 +14,7 @@ import { inspect } from "node:util";
 import { currentTaskOrNull, runOutsideTask, runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { checkFunction, describe } from "./internal/validate.js";
-import { creationStackOf, trackCreation, untrack } from "./instrument.js";
+import { creationStackOf, noteAwaited, noteDone, trackCreation, untrack } from "./instrument.js";
 import type { Loop } from "./loop.js";
 import type { Task } from "./tasks.js";
 
@@ -322,6 +322,7 @@ export class Future<T> implements PromiseLike<T> {
     }
     const s = this._state;
     if (s !== PENDING) {
+      if (this._loop._debug) noteAwaited(this as Future<unknown>);
       // asyncio: awaiting a done future does not suspend the task. A native promise settles the
       // continuation in a microtask, with no loop iteration and nothing of ours to allocate.
       let settled: Promise<unknown>;
@@ -405,6 +406,7 @@ export class Future<T> implements PromiseLike<T> {
 
   /** @internal */
   _addEntry(entry: Entry): void {
+    if (this._loop._debug) noteAwaited(this as Future<unknown>);
     if (this._cb0 === null && this._cbs === null) this._cb0 = entry;
     else if (this._cbs === null) {
       this._cbs = [this._cb0 as Entry, entry];
@@ -428,7 +430,10 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal */
   _scheduleCallbacks(): void {
     const loop = this._loop;
-    if (loop._debug) untrack(this as Future<unknown>);
+    if (loop._debug) {
+      untrack(this as Future<unknown>);
+      noteDone(this as Future<unknown>);
+    }
     const c0 = this._cb0;
     if (c0 !== null) {
       this._cb0 = null;

@@ -81,6 +81,104 @@ export function creationStackOf(fut: Future<unknown>): string | undefined {
   return createdAt.get(fut);
 }
 
+// ------------------------------------------------------------------ forgotten awaits (debug mode)
+//
+// CPython warns "coroutine … was never awaited". A tsaio awaitable returned by `sleep()`, `gather()`,
+// `shield()` or `cancellable()` that nobody awaits is the same mistake (`sleep(10);` waits for
+// nothing); and an async function still suspended on a tsaio future when its loop closes will never
+// resume, so its `finally` blocks never run. Debug mode names both, with the line that created them.
+
+interface ForgetWatch {
+  /** Awaitables handed out by tsaio that nothing has awaited yet. */
+  unawaited: Set<WeakRef<Future<unknown>>>;
+  /** Pending futures someone awaits. */
+  awaited: Set<WeakRef<Future<unknown>>>;
+}
+
+/** Weak everywhere: a forgotten awaitable is reported when it is collected or its loop closes. */
+const watches = new WeakMap<Loop, ForgetWatch>();
+const mustAwait = new WeakMap<Future<unknown>, { what: string; ref: WeakRef<Future<unknown>> }>();
+const awaitedRef = new WeakMap<Future<unknown>, WeakRef<Future<unknown>>>();
+
+interface NeverAwaited {
+  loop: Loop;
+  what: string;
+  stack: string;
+}
+
+const neverAwaitedCollected = new FinalizationRegistry<NeverAwaited>((r) => {
+  if (!r.loop.isClosed()) reportNeverAwaited(r.loop, r.what, r.stack);
+});
+
+function watchOf(loop: Loop): ForgetWatch {
+  let w = watches.get(loop);
+  if (w === undefined) watches.set(loop, (w = { unawaited: new Set(), awaited: new Set() }));
+  return w;
+}
+
+/** Debug mode: `fut` was returned by `what` (e.g. "sleep()") and must be awaited. */
+export function expectAwait(fut: Future<unknown>, what: string): void {
+  const ref = new WeakRef(fut);
+  mustAwait.set(fut, { what, ref });
+  watchOf(fut._loop).unawaited.add(ref);
+  neverAwaitedCollected.register(fut, { loop: fut._loop, what, stack: createdAt.get(fut) ?? "" }, fut);
+}
+
+/** Debug mode: something awaits `fut` (a `then`, a done callback, a combinator). */
+export function noteAwaited(fut: Future<unknown>): void {
+  const m = mustAwait.get(fut);
+  if (m !== undefined) {
+    mustAwait.delete(fut);
+    neverAwaitedCollected.unregister(fut);
+    watches.get(fut._loop)?.unawaited.delete(m.ref);
+  }
+  if (fut._state === 0 && !awaitedRef.has(fut)) {
+    const ref = new WeakRef(fut);
+    awaitedRef.set(fut, ref);
+    watchOf(fut._loop).awaited.add(ref);
+  }
+}
+
+/** Debug mode: `fut` is done: no await on it is left suspended. */
+export function noteDone(fut: Future<unknown>): void {
+  const ref = awaitedRef.get(fut);
+  if (ref !== undefined) {
+    awaitedRef.delete(fut);
+    watches.get(fut._loop)?.awaited.delete(ref);
+  }
+}
+
+function reportNeverAwaited(loop: Loop, what: string, stack: string): void {
+  loop.callExceptionHandler({
+    message: `${what} was never awaited: whatever it was meant to wait for did not happen (add \`await\`, or \`void\` if that is intended)`,
+    createdAt: stack,
+  });
+}
+
+/** Debug mode, the loop is closing: report what was never awaited and every await that never resumed. */
+export function reportForgotten(loop: Loop): void {
+  const w = watches.get(loop);
+  if (w === undefined) return;
+  watches.delete(loop);
+  for (const ref of w.unawaited) {
+    const fut = ref.deref();
+    const m = fut === undefined ? undefined : mustAwait.get(fut);
+    if (fut === undefined || m === undefined) continue;
+    mustAwait.delete(fut);
+    neverAwaitedCollected.unregister(fut);
+    reportNeverAwaited(loop, m.what, createdAt.get(fut) ?? "");
+  }
+  for (const ref of w.awaited) {
+    const fut = ref.deref();
+    if (fut === undefined || fut._state !== 0) continue;
+    loop.callExceptionHandler({
+      message: "An await on a tsaio future was still suspended when the loop closed: that async function never resumes and its finally blocks never run",
+      future: fut,
+      suspendedAt: createdAt.get(fut) ?? "",
+    });
+  }
+}
+
 /** Every open loop of the process (weakly held), for introspection. */
 const loops = new Set<WeakRef<Loop>>();
 

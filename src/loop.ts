@@ -38,7 +38,7 @@ import {
   type HandleState,
 } from "./context.js";
 import { InvalidStateError } from "./errors.js";
-import { channels, creationStackOf, registerLoop, unregisterLoop } from "./instrument.js";
+import { channels, creationStackOf, registerLoop, reportForgotten, unregisterLoop } from "./instrument.js";
 import { Future, type Unretrieved } from "./futures.js";
 import { TimerHeap, type HeapItem } from "./internal/heap.js";
 import { CallRing, type Slot } from "./internal/ring.js";
@@ -446,6 +446,7 @@ export class Loop {
    */
   close(): void {
     if (this._closed) return;
+    if (this._debug) reportForgotten(this);
     this._closed = true;
     unregisterLoop(this._ref);
     this._disarmNodeTimer();

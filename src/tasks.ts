@@ -55,7 +55,7 @@ import {
   runCallbacksNow,
   type Unretrieved,
 } from "./futures.js";
-import { channels, creationStackOf, trackCreation } from "./instrument.js";
+import { channels, creationStackOf, expectAwait, trackCreation } from "./instrument.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
 import type { Loop, TimerHandle } from "./loop.js";
 
@@ -632,12 +632,14 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
     const yf = new YieldFuture<T | undefined>(loop);
     yf._task = currentTaskOrNull();
     loop._soon(yieldFire, yf, value);
+    if (loop._debug) expectAwait(yf, "sleep(0)");
     return yf;
   }
   const sf = new SleepFuture<T | undefined>(loop);
   // An infinite sleep arms no timer: only a cancel (or the signal) ends it.
   if (ms !== Infinity) sf._timer = loop._timerAt(loop.time() + ms, sleepFire, sf, value);
   if (signal !== undefined) cancelOnAbort(sf, signal);
+  if (loop._debug) expectAwait(sf, `sleep(${ms})`);
   return sf;
 }
 
@@ -766,5 +768,6 @@ export function cancellable<T>(op: PromiseLike<T> | ((signal: AbortSignal) => T 
     }
     settleCancellable(fut, Promise.resolve(r) as PromiseLike<Awaited<T>>);
   } else settleCancellable(fut, op as PromiseLike<Awaited<T>>);
+  if (loop._debug) expectAwait(fut, "cancellable()");
   return fut;
 }

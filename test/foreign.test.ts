@@ -404,3 +404,37 @@ test("asyncio behaviours: Task.setResult/setException, cancel() on a failed futu
   });
   assert.deepEqual(reports, [], "cancel() counted as retrieving the errors");
 });
+
+test("debug mode names awaitables never awaited, and awaits still suspended when the loop closes", async () => {
+  const reports: ExceptionContext[] = [];
+  let finallyRan = false;
+  await run(
+    async () => {
+      getRunningLoop().setExceptionHandler((_l, ctx) => void reports.push(ctx));
+      void sleep(10); // forgotten
+      void gather([() => 1]); // forgotten
+      const awaited = sleep(5);
+      await sleep(20); // `awaited` finished meanwhile: awaiting it later is fine
+      await awaited;
+      const never = new Future<void>();
+      const helper = async (): Promise<void> => {
+        try {
+          await never;
+        } finally {
+          finallyRan = true;
+        }
+      };
+      // An await outside any task, left suspended.
+      setImmediate(() => void helper());
+      await delay(5);
+    },
+    { debug: true },
+  );
+  const never = reports.filter((r) => /was never awaited/.test(r.message));
+  assert.deepEqual(never.map((r) => r.message.split(" ")[0]).sort(), ["gather()", "sleep(10)"]);
+  for (const r of never) assert.match(String(r.createdAt), /foreign\.test\.ts/);
+  const suspended = reports.filter((r) => /still suspended when the loop closed/.test(r.message));
+  assert.equal(suspended.length, 1);
+  assert.match(String(suspended[0]!.suspendedAt), /foreign\.test\.ts/);
+  assert.equal(finallyRan, false);
+});
