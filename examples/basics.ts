@@ -47,7 +47,7 @@ await run(async () => {
   try {
     await taskGroup(async (tg) => {
       for (const n of [1, 2, 3]) {
-        tg.createTask(
+        void tg.createTask(
           async () => {
             try {
               await sleep(5_000);
@@ -58,7 +58,7 @@ await run(async () => {
           { name: `worker-${n}` },
         );
       }
-      tg.createTask(async () => {
+      void tg.createTask(async () => {
         await sleep(250);
         throw new Error("the flaky worker failed");
       });

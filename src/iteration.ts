@@ -148,7 +148,7 @@ async function runWorkers<T>(
         for (;;) {
           const next = await src.pull();
           if (next === DONE) return;
-          tg.createTask(() => handle(next.item, next.index));
+          void tg.createTask(() => handle(next.item, next.index));
         }
       }
       const worker = async (): Promise<void> => {
@@ -158,7 +158,7 @@ async function runWorkers<T>(
           await handle(next.item, next.index);
         }
       };
-      for (let k = 0; k < concurrency; k++) tg.createTask(worker);
+      for (let k = 0; k < concurrency; k++) void tg.createTask(worker);
     });
   } catch (e) {
     throw unwrapSingle(e);
@@ -305,7 +305,7 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
           }
         };
         if (this.concurrency !== Infinity) {
-          for (let k = 0; k < this.concurrency; k++) tg.createTask(worker);
+          for (let k = 0; k < this.concurrency; k++) void tg.createTask(worker);
           return;
         }
         // Unbounded: no window; one task per item, started as fast as the source yields.
@@ -313,7 +313,7 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
           const next = await src.pull();
           if (next === DONE) return;
           this.inWindow++;
-          tg.createTask(async () => this.deliver(next.index, { ok: true, value: await this.fn(next.item, next.index) }));
+          void tg.createTask(async () => this.deliver(next.index, { ok: true, value: await this.fn(next.item, next.index) }));
         }
       });
     } finally {

@@ -95,8 +95,8 @@ test("debug mode: tasks still pending at close and unretrieved errors are report
   await runVirtual(
     async () => {
       getRunningLoop().setExceptionHandler((_l, ctx) => reports.push(ctx));
-      createTask(() => sleep(60_000), { name: "abandoned" });
-      createTask(
+      void createTask(() => sleep(60_000), { name: "abandoned" });
+      void createTask(
         async () => {
           throw new Error("lost");
         },
@@ -124,7 +124,7 @@ test("debug mode: a future garbage-collected while pending is reported with its 
     async () => {
       getRunningLoop().setExceptionHandler((_l, ctx) => reports.push(ctx));
       (() => {
-        new Future<void>(); // dropped while pending
+        void new Future<void>(); // dropped while pending
       })();
       for (let i = 0; i < 20 && reports.length === 0; i++) {
         gc();
@@ -143,8 +143,8 @@ test("taskTree shows who awaits whom: direct awaits, gather, and task-group chil
     const runner = createTask(
       () =>
         taskGroup(async (tg) => {
-          tg.createTask(() => sleep(500), { name: "child-a" });
-          tg.createTask(() => gather([() => sleep(300), () => new Future<void>()]), { name: "child-b" });
+          void tg.createTask(() => sleep(500), { name: "child-a" });
+          void tg.createTask(() => gather([() => sleep(300), () => new Future<void>()]), { name: "child-b" });
           await sleep(1000);
         }),
       { name: "group-runner" },

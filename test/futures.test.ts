@@ -113,7 +113,7 @@ test("a failed future nobody looked at is reported at shutdown as never retrieve
   const seen: string[] = [];
   await runVirtual(async () => {
     getRunningLoop().setExceptionHandler((_l, ctx) => seen.push(`${ctx.message}|${String(ctx.taskName)}`));
-    createTask(
+    void createTask(
       async () => {
         throw new Error("lost");
       },

@@ -81,7 +81,7 @@ test("Lock under random schedules: mutual exclusion, every task ends, the lock e
       await runVirtual(async () => {
         const lock = new Lock();
         let inside = 0;
-        await runPrograms(progs, cuts, (ms) =>
+        void await runPrograms(progs, cuts, (ms) =>
           lock.run(async () => {
             assert.equal(++inside, 1, "two holders at once");
             try {
@@ -105,7 +105,7 @@ test("Semaphore under random schedules: at most k holders, permits conserved, ev
       await runVirtual(async () => {
         const sem = bounded ? new BoundedSemaphore(k) : new Semaphore(k);
         let inside = 0;
-        await runPrograms(progs, cuts, (ms) =>
+        void await runPrograms(progs, cuts, (ms) =>
           sem.run(async () => {
             assert.ok(++inside <= k, `${inside} holders of a Semaphore(${k})`);
             try {
@@ -133,7 +133,7 @@ test("RWLock under random schedules: never a writer with anyone else, every task
         let readers = 0;
         let writers = 0;
         let i = 0;
-        await runPrograms(progs, cuts, (ms) => {
+        void await runPrograms(progs, cuts, (ms) => {
           const write = kinds[i++ % kinds.length];
           return write
             ? rw.write.run(async () => {
@@ -174,7 +174,7 @@ test("CapacityLimiter under random schedules and total changes: bounded, every t
           const maxTotal = Math.max(2, ...changes.map((c) => c.total));
           for (const c of changes) getRunningLoop().callLater(c.at, () => (limiter.totalTokens = c.total));
           let inside = 0;
-          await runPrograms(progs, cuts, (ms) =>
+          void await runPrograms(progs, cuts, (ms) =>
             limiter.run(async () => {
               assert.ok(++inside <= maxTotal);
               assert.ok(limiter.borrowedTokens >= inside, "a holder without a token");

@@ -14,7 +14,7 @@ test("taskGroup waits for every child and returns the body's value", async () =>
   await runVirtual(async () => {
     const loop = getRunningLoop();
     const r = await taskGroup(async (tg) => {
-      tg.createTask(() => sleep(50));
+      void tg.createTask(() => sleep(50));
       const a = tg.createTask(() => sleep(10, 1));
       return a;
     });
@@ -29,15 +29,15 @@ test("child errors cancel the body and siblings; ExceptionGroup of all errors; p
     let eg: unknown;
     try {
       await taskGroup(async (tg) => {
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           await sleep(10);
           throw new ValueError("v");
         });
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           await sleep(10);
           throw new KeyError("k");
         });
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           try {
             await sleep(100);
           } catch (e) {
@@ -71,7 +71,7 @@ test("a body error cancels the children and is included after the child errors",
   await runVirtual(async () => {
     await assert.rejects(
       taskGroup(async (tg) => {
-        tg.createTask(() => sleep(100));
+        void tg.createTask(() => sleep(100));
         await sleep(1);
         throw new RangeError("body");
       }),
@@ -85,7 +85,7 @@ test("an outside cancellation cancels all children and stays CancelledError; a c
     const kids: string[] = [];
     const t = createTask(() =>
       taskGroup(async (tg) => {
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           try {
             await sleep(100);
           } catch (e) {
@@ -103,7 +103,7 @@ test("an outside cancellation cancels all children and stays CancelledError; a c
 
     const u = createTask(() =>
       taskGroup(async (tg) => {
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           try {
             await sleep(100);
           } finally {
@@ -127,7 +127,7 @@ test("a child error together with an outside cancel: ExceptionGroup, and the can
       const parent = currentTask()!;
       try {
         await taskGroup(async (tg) => {
-          tg.createTask(async () => {
+          void tg.createTask(async () => {
             await sleep(10);
             parent.cancel(); // the outside cancel lands in the same step as the error
             throw new ValueError("v");
@@ -152,14 +152,14 @@ test("createTask on a shutting-down or finished group is refused; children may s
     await assert.rejects(
       taskGroup(async (tg) => {
         kept = tg;
-        tg.createTask(async () => {
+        void tg.createTask(async () => {
           throw new ValueError("x");
         });
         try {
           await sleep(10);
         } finally {
           try {
-            tg.createTask(() => 1);
+            void tg.createTask(() => 1);
           } catch (e) {
             refusals.push(`${(e as Error).name}: ${(e as Error).message}`);
           }
@@ -175,9 +175,9 @@ test("createTask on a shutting-down or finished group is refused; children may s
       const spawn = async (n: number): Promise<void> => {
         depth = Math.max(depth, n);
         await sleep(1);
-        if (n < 5) tg.createTask(() => spawn(n + 1));
+        if (n < 5) void tg.createTask(() => spawn(n + 1));
       };
-      tg.createTask(() => spawn(1));
+      void tg.createTask(() => spawn(1));
     });
     assert.equal(depth, 5);
   });
@@ -187,9 +187,9 @@ test("nested groups: the inner ExceptionGroup is wrapped in the outer one", asyn
   await runVirtual(async () => {
     await assert.rejects(
       taskGroup(async (outer) => {
-        outer.createTask(() =>
+        void outer.createTask(() =>
           taskGroup(async (inner) => {
-            inner.createTask(async () => {
+            void inner.createTask(async () => {
               throw new KeyError("deep");
             });
           }),
@@ -205,7 +205,7 @@ test("tg.cancel() ends the group early without an error and cancels the children
     const loop = getRunningLoop();
     const kids: string[] = [];
     const r = await taskGroup(async (tg) => {
-      tg.createTask(async () => {
+      void tg.createTask(async () => {
         try {
           await sleep(1000);
         } catch (e) {
@@ -213,7 +213,7 @@ test("tg.cancel() ends the group early without an error and cancels the children
           throw e;
         }
       });
-      tg.createTask(async () => {
+      void tg.createTask(async () => {
         await sleep(10);
         tg.cancel();
         tg.cancel(); // idempotent

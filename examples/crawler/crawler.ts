@@ -347,7 +347,7 @@ export async function crawl(options: CrawlOptions, stats = new CrawlStats()): Pr
 
   try {
     await taskGroup(async (tg) => {
-      for (let i = 0; i < concurrency; i++) tg.createTask(worker, { name: `worker-${i}` });
+      for (let i = 0; i < concurrency; i++) void tg.createTask(worker, { name: `worker-${i}` });
       for (const url of seeds) schedule(url, 0);
       // The feeder: shallowest URLs first into the bounded queue; put() waits while it is full.
       for await (const [depth, , url] of frontier) await work.put({ url, depth });

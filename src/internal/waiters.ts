@@ -217,14 +217,14 @@ export class WaiterList {
       const w = q.peek();
       if (w === undefined) return undefined;
       if (w._state === PENDING) return w;
-      q.shift();
+      void q.shift();
       this.dropped(w);
     }
   }
 
   /** Wakes `w`, which must be the head returned by `peekPending`. */
   wakeHead(w: Waiter, value: unknown): void {
-    this.q.shift();
+    void this.q.shift();
     this.wake(w, value);
   }
 
@@ -266,7 +266,7 @@ export class WaiterList {
     for (;;) {
       const w = q.peek();
       if (w === undefined || (w._flags & REMOVED) === 0) return;
-      q.shift();
+      void q.shift();
       w._flags &= ~IN_QUEUE;
       this.garbage--;
     }

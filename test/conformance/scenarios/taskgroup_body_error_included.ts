@@ -30,8 +30,8 @@ export async function main(trace: Trace): Promise<void> {
   };
   try {
     await taskGroup(async (tg) => {
-      tg.createTask(() => stubborn());
-      tg.createTask(() => quiet());
+      void tg.createTask(() => stubborn());
+      void tg.createTask(() => quiet());
       await sleep(10);
       trace("body raising");
       throw new ZeroDivisionError("z");

@@ -28,9 +28,9 @@ export async function main(trace: Trace): Promise<void> {
   };
   try {
     await taskGroup(async (tg) => {
-      tg.createTask(() => fail(new ValueError("v")));
-      tg.createTask(() => fail(new KeyError("k")));
-      tg.createTask(() => sibling());
+      void tg.createTask(() => fail(new ValueError("v")));
+      void tg.createTask(() => fail(new KeyError("k")));
+      void tg.createTask(() => sibling());
       try {
         await sleep(1000);
       } catch (e) {

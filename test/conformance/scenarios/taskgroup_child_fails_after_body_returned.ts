@@ -22,8 +22,8 @@ export async function main(trace: Trace): Promise<void> {
   };
   try {
     await taskGroup(async (tg) => {
-      tg.createTask(() => fail());
-      tg.createTask(() => sibling());
+      void tg.createTask(() => fail());
+      void tg.createTask(() => sibling());
       await sleep(10);
       trace("body returns");
     });

@@ -17,7 +17,7 @@ export async function main(trace: Trace): Promise<void> {
       await sleep(1000);
     } catch (e) {
       try {
-        group.createTask(() => noop());
+        void group.createTask(() => noop());
         trace("child: accepted");
       } catch {
         trace("child: refused during abort");
@@ -28,13 +28,13 @@ export async function main(trace: Trace): Promise<void> {
   try {
     await taskGroup(async (tg) => {
       group = tg;
-      tg.createTask(() => fail());
-      tg.createTask(() => late());
+      void tg.createTask(() => fail());
+      void tg.createTask(() => late());
       try {
         await sleep(1000);
       } catch (e) {
         try {
-          tg.createTask(() => noop());
+          void tg.createTask(() => noop());
           trace("body: accepted");
         } catch {
           trace("body: refused during abort");
@@ -47,7 +47,7 @@ export async function main(trace: Trace): Promise<void> {
     trace(eg.name, eg.exceptions.map((x) => (x as Error).name).join(","));
   }
   try {
-    group.createTask(() => noop());
+    void group.createTask(() => noop());
     trace("after exit: accepted");
   } catch {
     trace("after exit: refused");

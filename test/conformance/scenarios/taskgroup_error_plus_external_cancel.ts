@@ -17,7 +17,7 @@ export async function main(trace: Trace): Promise<void> {
     const me = currentTask()!;
     try {
       await taskGroup(async (tg) => {
-        tg.createTask(() => fail());
+        void tg.createTask(() => fail());
         await sleep(1000);
       });
     } catch (e) {

@@ -20,8 +20,8 @@ export async function main(trace: Trace): Promise<void> {
   const runner = async () => {
     try {
       await taskGroup(async (tg) => {
-        tg.createTask(() => child(1));
-        tg.createTask(() => child(2));
+        void tg.createTask(() => child(1));
+        void tg.createTask(() => child(2));
         await sleep(1000);
       });
     } catch (e) {
@@ -55,8 +55,8 @@ export async function main(trace: Trace): Promise<void> {
   const runner2 = async () => {
     try {
       await taskGroup(async (tg) => {
-        tg.createTask(() => badCleanup());
-        tg.createTask(() => child(3));
+        void tg.createTask(() => badCleanup());
+        void tg.createTask(() => child(3));
         await sleep(1000);
       });
     } catch (e) {

@@ -24,7 +24,7 @@ export async function main(trace: Trace): Promise<void> {
   };
   try {
     await taskGroup(async (tg) => {
-      tg.createTask(() => syncFail());
+      void tg.createTask(() => syncFail());
       trace("body before first await");
       await sleep(10);
       trace("not reached");

@@ -22,14 +22,14 @@ export async function main(trace: Trace): Promise<void> {
   };
   const innerGroup = async () => {
     await taskGroup(async (inner) => {
-      inner.createTask(() => fail());
-      inner.createTask(() => sleeper("inner sibling"));
+      void inner.createTask(() => fail());
+      void inner.createTask(() => sleeper("inner sibling"));
     });
   };
   try {
     await taskGroup(async (outer) => {
-      outer.createTask(() => sleeper("outer sibling"));
-      outer.createTask(() => innerGroup());
+      void outer.createTask(() => sleeper("outer sibling"));
+      void outer.createTask(() => innerGroup());
     });
   } catch (e) {
     trace("outer", (e as Error).name, names(e));
@@ -38,9 +38,9 @@ export async function main(trace: Trace): Promise<void> {
 
   try {
     await taskGroup(async (outer) => {
-      outer.createTask(() => sleeper("outer child"));
+      void outer.createTask(() => sleeper("outer child"));
       await taskGroup(async (inner) => {
-        inner.createTask(() => fail());
+        void inner.createTask(() => fail());
       });
       trace("not reached");
     });

@@ -5,7 +5,7 @@ export async function main(trace: Trace): Promise<void> {
   const spawn = async (tg: TaskGroup, n: number): Promise<number> => {
     await sleep(10);
     trace("spawn", n);
-    if (n < 5) tg.createTask(() => spawn(tg, n + 1));
+    if (n < 5) void tg.createTask(() => spawn(tg, n + 1));
     return n;
   };
   let t!: Task<number>;

@@ -11,7 +11,7 @@ export async function main(trace: Trace): Promise<void> {
     throw new ValueError("v");
   };
   await taskGroup(async (tg) => {
-    tg.createTask(() => fail());
+    void tg.createTask(() => fail());
     trace("body done");
   });
 }
