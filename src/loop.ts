@@ -211,6 +211,8 @@ export class TimerHandle extends Handle implements HeapItem {
 }
 
 const noop = (): void => {};
+/** The (never read) argument list of internal timers: one shared array instead of one per sleep. */
+const NO_ARGS: unknown[] = [];
 // Continuing the loop in a microtask: `RESOLVED.then(fn)` is far cheaper than `queueMicrotask`,
 // which builds an AsyncResource per call.
 const RESOLVED = Promise.resolve();
@@ -498,7 +500,7 @@ export class Loop {
 
   /** @internal A timer whose slot is `fn.call(ctx, arg)` (used by sleep: no closure, no Handle args). */
   _timerAt(when: number, fn: Slot, ctx: unknown, arg: unknown): TimerHandle {
-    const h = new TimerHandle(this, when, this._timerSeq++, noop, [], fn, ctx, arg);
+    const h = new TimerHandle(this, when, this._timerSeq++, noop, NO_ARGS, fn, ctx, arg);
     this._addTimer(h);
     return h;
   }

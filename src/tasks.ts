@@ -98,8 +98,7 @@ export class Task<T> extends Future<T> {
   /** @internal */ _mustCancel = false;
   /** @internal Rule (c): the request is raised by the task's next tsaio call (see the module comment). */
   _cancelAtCall = false;
-  /** @internal Debug mode: who asked for the pending rule-(c) cancellation, when, and its report timer. */
-  _atCallInfo: AtCallInfo | null = null;
+
   /** @internal */ _numCancelsRequested = 0;
   /** @internal */ _ac: AbortController | null = null;
   /** @internal */ _detached = false;
@@ -159,7 +158,9 @@ export class Task<T> extends Future<T> {
       let handed = (this._futWaiter as Future<unknown>).cancel(msg);
       const more = this._moreWaiters;
       if (more !== null) for (let i = 0; i < more.length; i++) if (more[i]!.cancel(msg)) handed = true;
-      if (!this._waitPartial) {
+      // A single tsaio await raises the CancelledError into the task. Several (Promise.all,
+      // allSettled, race) may swallow it (allSettled does): the task's next tsaio call raises it too.
+      if (!this._waitPartial && more === null) {
         if (handed) return true;
         // (b) The futures are done and the task is queued to resume: deliver it then.
         this._mustCancel = true;
@@ -187,10 +188,12 @@ export class Task<T> extends Future<T> {
     if (!this._cancelAtCall) return;
     this._cancelAtCall = false;
     countAtCall(-1);
-    const info = this._atCallInfo;
-    if (info !== null) {
-      info.timer?.cancel();
-      this._atCallInfo = null;
+    if (this._loop._debug) {
+      const info = atCallInfo.get(this as Task<unknown>);
+      if (info !== undefined) {
+        info.timer?.cancel();
+        atCallInfo.delete(this as Task<unknown>);
+      }
     }
   }
 
@@ -362,7 +365,7 @@ export class Task<T> extends Future<T> {
     this._waitEpoch = ep;
     this._waitPartial = false;
     if (this._detached) this._attach();
-    if (loop._debug) this._lastAwait = fut;
+    if (loop._debug) lastAwait.set(this as Task<unknown>, fut);
     if (this._mustCancel && fut.cancel(this._cancelMessage)) {
       this._delivered();
       this._deliveredEpoch = ep;
@@ -370,9 +373,6 @@ export class Task<T> extends Future<T> {
     loop._stepEnded(this as Task<unknown>);
     return ep;
   }
-
-  /** @internal Debug mode: the last tsaio future the task suspended on (where it last awaited tsaio). */
-  _lastAwait: Future<unknown> | null = null;
 
   /** Tasks are settled by their function only: asyncio's "Task does not support set_result operation". */
   override setResult(_value: T): void {
@@ -445,9 +445,7 @@ export class Task<T> extends Future<T> {
     loop._unlinkTask(this as Task<unknown>);
     if (this._detached) this._attach();
     if (this._cancelAtCall) this._clearAtCall();
-    this._futWaiter = null;
-    this._moreWaiters = null;
-    this._nWaiting = 0;
+    if (this._moreWaiters !== null) this._moreWaiters = null;
     loop._stepEnded(this as Task<unknown>, true);
   }
 
@@ -587,14 +585,36 @@ function sleepFire(this: SleepFuture<unknown>, value: unknown): void {
 class YieldFuture<T> extends Future<T> {
   /** The task that called `sleep(0)`: a request pending when the yield fires is delivered through it. */
   _task: Task<unknown> | null = null;
+  /** The yield fired before the task's `await` reached `then` (see yieldFire). */
+  _early = false;
+  _value: unknown = undefined;
   override cancel(): boolean {
     return false;
+  }
+
+  /** @internal */
+  override _then(onF: ((v: never) => unknown) | null | undefined, onR: ((e: unknown) => unknown) | null | undefined, asAwait: boolean): Promise<never> {
+    const p = super._then(onF, onR, asAwait);
+    if (this._early && this._callbackCount() > 0) {
+      // Now the task is suspended on it: yield one iteration from here.
+      this._early = false;
+      this._loop._soon(yieldFire, this, this._value);
+    }
+    return p;
   }
 }
 
 function yieldFire(this: YieldFuture<unknown>, value: unknown): void {
   if (this._state !== PENDING) return;
   const t = this._task;
+  if (t !== null && this._callbackCount() === 0 && t._state === PENDING) {
+    // A task running outside the loop's steps (resumed by a foreign promise) called sleep(0), and the
+    // loop got here before its `await` called `then`. Resolving now would let it run on without ever
+    // suspending — past a cancel() made meanwhile. Wait for the `await` instead.
+    this._early = true;
+    this._value = value;
+    return;
+  }
   if (t !== null && t._mustCancel && !t._cancelAtCall && t._state === PENDING) {
     // sleep(0) is a suspension, so a pending request is delivered here — also when the task called
     // it outside a loop step and `await` has not reached `then` yet (the loop may run first).
@@ -671,21 +691,27 @@ interface AtCallInfo {
   timer: TimerHandle | null;
 }
 
+// Debug-mode bookkeeping lives beside the tasks, not in them: every Task field costs every task.
+const atCallInfo = new WeakMap<Task<unknown>, AtCallInfo>();
+/** The last tsaio future each task suspended on (where it last awaited tsaio). */
+const lastAwait = new WeakMap<Task<unknown>, Future<unknown>>();
+
 /** Debug mode: report the request if the task still has not seen it after `slowCallbackDuration`. */
 function watchAtCall(task: Task<unknown>, origin: string): void {
   const loop = task._loop;
   const info: AtCallInfo = { origin, since: loop.time(), timer: null };
-  task._atCallInfo = info;
+  atCallInfo.set(task, info);
   if (loop.isClosed()) return;
   info.timer = loop.callLater(loop.slowCallbackDuration, reportAtCall, task, info);
 }
 
 function reportAtCall(task: Task<unknown>, info: AtCallInfo): void {
-  if (task._atCallInfo !== info || !task._cancelAtCall) return;
+  if (atCallInfo.get(task) !== info || !task._cancelAtCall) return;
   info.timer = null;
   const loop = task._loop;
   const pendingFor = loop.time() - info.since;
-  const last = task._lastAwait === null ? undefined : creationStackOf(task._lastAwait);
+  const lastFut = lastAwait.get(task);
+  const last = lastFut === undefined ? undefined : creationStackOf(lastFut);
   const where = last === undefined ? "unknown (no tsaio await recorded)" : `after its last tsaio await, created at:\n${last.split("\n").slice(0, 3).join("\n")}`;
   loop.callExceptionHandler({
     message:

@@ -189,7 +189,7 @@ test("sleep(0) delivers a self-cancel also when called outside a loop step (afte
   });
 });
 
-test("Promise.all / allSettled / race over tsaio sleeps: cancelling the task rejects at once and cancels every sleep", async () => {
+test("Promise.all / allSettled / race over tsaio sleeps: cancelling the task ends it at once and cancels every sleep", async () => {
   await runVirtual(async () => {
     for (const kind of ["all", "allSettled", "race"] as const) {
       const sleeps: Future<number>[] = [];
@@ -197,10 +197,7 @@ test("Promise.all / allSettled / race over tsaio sleeps: cancelling the task rej
         for (let i = 0; i < 50; i++) sleeps.push(sleep(1_000 + i, i));
         if (kind === "all") await Promise.all(sleeps);
         else if (kind === "race") await Promise.race(sleeps);
-        else {
-          const r = await Promise.allSettled(sleeps);
-          if (r.some((x) => x.status === "rejected")) throw new CancelledError("settled with cancellations");
-        }
+        else await Promise.allSettled(sleeps); // swallows the cancellations: the task still ends cancelled
         return "finished";
       });
       await sleep(10);
