@@ -72,6 +72,37 @@ export function runningLoop(): Loop {
   return defaultLoop;
 }
 
+/**
+ * Calls `hook(loop)` with each default loop as it is made (and with the current one, if any).
+ * runners.ts uses it to install its process-exit reports once, when a default loop first exists,
+ * so that `runningLoop()` and task creation pay nothing for them. Loop.ts must have registered its
+ * factory first (it does so when it loads, and runners.ts imports it).
+ */
+export function onDefaultLoop(hook: (loop: Loop) => void): void {
+  const make = makeDefaultLoop;
+  if (make === null) throw new Error("tsaio: onDefaultLoop() before the loop module registered its factory");
+  makeDefaultLoop = () => {
+    const loop = make();
+    hook(loop);
+    return loop;
+  };
+  if (defaultLoop !== null && !defaultLoop.isClosed()) hook(defaultLoop);
+}
+
+/**
+ * What tsaio code is running now, for `run()`'s refusal to start a loop inside a loop: the task
+ * whose code this is (a loop callback running its step, or AsyncLocalStorage anywhere in its async
+ * code, after a foreign await too); else the loop whose plain callback is running; else null (plain
+ * code: top level, a Node callback, a test body). A task found through AsyncLocalStorage that has
+ * already finished does not count: that code is a callback that outlived it (a timer it set), not
+ * the task itself.
+ */
+export function enclosingTaskOrLoop(): Task<unknown> | Loop | null {
+  if (inHandle) return handleTask ?? handleLoop;
+  const t = taskStorage.getStore();
+  return t === undefined || t.done() ? null : t;
+}
+
 /** Runs `fn(arg)` outside any task's ambient context, so user callbacks never see a stale task. */
 export function runOutsideTask<A>(fn: (arg: A) => void, arg: A): void {
   if (taskStorage.getStore() === undefined) fn(arg);

@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import {
   CancelledError,
   createTask,
   DeadlockError,
+  type ExceptionContext,
   Future,
   getRunningLoop,
   KeyboardInterrupt,
@@ -16,50 +14,24 @@ import {
   sleep,
 } from "../src/index.js";
 import { runVirtual } from "../src/testing.js";
-
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs a fixture; `onLine` may react to stdout lines (e.g. send SIGINT when "ready" appears). */
-function runFixture(name: string, args: string[] = [], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      if (onLine) for (const line of d.split("\n")) if (line) onLine(line, child);
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 });
-    });
-  });
-}
+import { runFixture } from "./fixtures/run-fixture.js";
 
 test("SIGINT cancels the main task, its finally blocks run, and the process exits with 130", async () => {
-  const r = await runFixture("sigint.ts", [], (line, child) => {
-    if (line === "ready") child.kill("SIGINT");
+  const r = await runFixture("sigint.ts", [], {
+    onLine: (line, child) => {
+      if (line === "ready") child.kill("SIGINT");
+    },
   });
   assert.equal(r.code, 130, r.stderr);
   assert.deepEqual(r.stdout.trim().split("\n"), ["ready", "cleanup"]);
 });
 
 test("a second SIGINT exits at once even if cleanup hangs", async () => {
-  const r = await runFixture("sigint.ts", ["stuck"], (line, child) => {
-    if (line === "ready") child.kill("SIGINT");
-    if (line === "cleanup") setTimeout(() => child.kill("SIGINT"), 50);
+  const r = await runFixture("sigint.ts", ["stuck"], {
+    onLine: (line, child) => {
+      if (line === "ready") child.kill("SIGINT");
+      if (line === "cleanup") setTimeout(() => child.kill("SIGINT"), 50);
+    },
   });
   assert.equal(r.code, 130, r.stderr);
   assert.deepEqual(r.stdout.trim().split("\n"), ["ready", "cleanup"]);
@@ -98,7 +70,7 @@ test("run returns main's value, rethrows main's error, and validates its argumen
 test("at exit leftover tasks are cancelled and awaited, their finally blocks run", async () => {
   const events: string[] = [];
   await runVirtual(async () => {
-    createTask(async () => {
+    void createTask(async () => {
       try {
         await sleep(1000);
       } finally {
@@ -114,7 +86,7 @@ test("at exit leftover tasks are cancelled and awaited, their finally blocks run
 test("virtual-clock deadlock rejects at once with the waiting tasks named, after cancelling main", async () => {
   let cleaned = false;
   const err = await runVirtual(async () => {
-    createTask(() => new Future<void>(), { name: "stuck-helper" });
+    void createTask(() => new Future<void>(), { name: "stuck-helper" });
     try {
       await new Future<void>();
     } finally {
@@ -173,4 +145,115 @@ test("virtual clock: no false deadlock while a continuation is still queued as a
     return await p2;
   });
   assert.equal(r, 2);
+});
+
+test("shutdownTimeout is validated by run() and Runner, naming it; Infinity is allowed", async () => {
+  for (const bad of [-1, NaN]) {
+    assert.throws(() => new Runner({ shutdownTimeout: bad }), { name: "RangeError", message: /Runner: `shutdownTimeout` must be >= 0/ });
+    await assert.rejects(run(() => 1, { shutdownTimeout: bad }), { name: "RangeError", message: /`shutdownTimeout`/ });
+  }
+  for (const bad of ["5000", null, true]) {
+    // @ts-expect-error: not a number
+    assert.throws(() => new Runner({ shutdownTimeout: bad }), { name: "TypeError", message: /Runner: `shutdownTimeout` must be a number of milliseconds/ });
+  }
+  assert.equal(await run(() => "ok", { shutdownTimeout: Infinity, handleSigint: false }), "ok");
+  assert.equal(await run(() => "ok", { shutdownTimeout: 0, handleSigint: false }), "ok");
+});
+
+// A time limit on the test: were the giving up broken, run() would never return.
+test("a leftover that ignores cancellation is given up after shutdownTimeout, reported with what it waits on; run() returns main's value", { timeout: 20_000 }, async () => {
+  const listeners = process.listenerCount("beforeExit");
+  const timers = (): number => process.getActiveResourcesInfo().filter((x) => x === "Timeout").length;
+  const timersBefore = timers();
+  const reports: ExceptionContext[] = [];
+  const t0 = performance.now();
+  const r = await run(
+    async () => {
+      getRunningLoop().setExceptionHandler((_loop, ctx) => reports.push(ctx));
+      void createTask(
+        async () => {
+          for (;;) {
+            try {
+              await sleep(60_000);
+            } catch {
+              // swallows every cancellation: only giving up ends the wait
+            }
+          }
+        },
+        { name: "stubborn" },
+      );
+      await sleep(1);
+      return "main value";
+    },
+    { shutdownTimeout: 100, handleSigint: false },
+  );
+  const elapsed = performance.now() - t0;
+  assert.equal(r, "main value");
+  assert.equal(reports.length, 1, reports.map((c) => c.message).join("\n"));
+  const [report] = reports as [ExceptionContext];
+  assert.match(report.message, /^Task "stubborn" was cancelled at shutdown but did not finish: it was still pending after shutdownTimeout \(100 ms\)\. Abandoned while waiting on <.*Future pending/);
+  assert.doesNotMatch(report.message, /cancellable/); // it waits on a tsaio future: the foreign-promise hint would mislead
+  assert.equal(report.taskName, "stubborn");
+  assert.match(String(report.waitingOn), /Future pending/);
+  assert.ok(elapsed >= 95 && elapsed < 10_000, `took ${elapsed} ms`);
+  assert.equal(process.listenerCount("beforeExit"), listeners);
+  assert.equal(timers(), timersBefore);
+});
+
+test("leftovers are awaited while they clean up on the real clock; tasks they start meanwhile are cancelled and awaited too", { timeout: 20_000 }, async () => {
+  const events: string[] = [];
+  const reports: ExceptionContext[] = [];
+  await run(
+    async () => {
+      getRunningLoop().setExceptionHandler((_loop, ctx) => reports.push(ctx));
+      void createTask(async () => {
+        try {
+          await sleep(60_000);
+        } finally {
+          // cleanup that starts a task of its own and does not wait for it (asyncio would drop it pending)
+          void createTask(async () => {
+            try {
+              await sleep(60_000);
+            } finally {
+              await sleep(20);
+              events.push("spawned task cleaned");
+            }
+          });
+          await sleep(30);
+          events.push("leftover cleaned");
+        }
+      });
+      await sleep(1);
+    },
+    { handleSigint: false },
+  );
+  assert.deepEqual(events.sort(), ["leftover cleaned", "spawned task cleaned"]);
+  assert.deepEqual(reports, []);
+});
+
+test("twenty runs at once, each leaving a task behind, share one beforeExit listener: no MaxListenersExceededWarning", async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): number => warnings.push(w.name);
+  process.on("warning", onWarning);
+  const base = process.listenerCount("beforeExit");
+  let most = 0;
+  try {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        runVirtual(async () => {
+          void createTask(() => sleep(60_000)); // a leftover: its shutdown waits for it too
+          await sleep(10 * (i + 1));
+          most = Math.max(most, process.listenerCount("beforeExit"));
+          return i;
+        }),
+      ),
+    );
+    assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i));
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+  } finally {
+    process.removeListener("warning", onWarning);
+  }
+  assert.deepEqual(warnings, []);
+  assert.equal(most, base + 1);
+  assert.equal(process.listenerCount("beforeExit"), base);
 });
