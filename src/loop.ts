@@ -40,7 +40,7 @@ import {
 import { InvalidStateError } from "./errors.js";
 import { channels, creationStackOf, registerLoop, reportForgotten, unregisterLoop } from "./instrument.js";
 import { Future, type Unretrieved } from "./futures.js";
-import { TimerHeap, type HeapItem } from "./internal/heap.js";
+import { TimerQueue, type HeapItem } from "./internal/heap.js";
 import { CallRing, type Slot } from "./internal/ring.js";
 import { clampDelay } from "./internal/timers.js";
 import { checkDelay, checkFunction, checkWhen } from "./internal/validate.js";
@@ -240,7 +240,7 @@ export class Loop {
   /** @internal */ readonly _virtual: boolean;
   /** @internal */ _now = 0; // virtual time
   /** @internal */ readonly _ready = new CallRing();
-  /** @internal */ readonly _timers = new TimerHeap<TimerHandle>();
+  /** @internal */ readonly _timers = new TimerQueue<TimerHandle>();
   /** @internal */ _timerSeq = 0;
   /** @internal */ _cancelledTimers = 0;
   /** @internal */ _stepping: Task<unknown> | null = null;
@@ -325,17 +325,21 @@ export class Loop {
   /** Schedules `cb(...args)` to run `ms` milliseconds from now. */
   callLater<A extends unknown[]>(ms: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
     checkDelay(ms, "callLater", "ms");
-    return this.callAt(this.time() + ms, cb, ...args);
+    return this._callAt(this.time() + ms, ms, cb, args);
   }
 
   /** Schedules `cb(...args)` to run when `loop.time()` reaches `when`. */
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
     checkWhen(when, "callAt", "when");
-    checkFunction(cb, "callAt", "callback");
+    return this._callAt(when, null, cb, args);
+  }
+
+  private _callAt(when: number, delay: number | null, cb: (...args: never[]) => unknown, args: unknown[]): TimerHandle {
+    checkFunction(cb, delay === null ? "callAt" : "callLater", "callback");
     this._checkOpen();
-    const h = new TimerHandle(this, when, this._timerSeq++, cb as (...a: never[]) => unknown, args, runHandle as Slot, undefined, undefined);
+    const h = new TimerHandle(this, when, this._timerSeq++, cb, args, runHandle as Slot, undefined, undefined);
     h._ctx = h;
-    this._addTimer(h);
+    this._addTimer(h, delay);
     return h;
   }
 
@@ -498,15 +502,19 @@ export class Loop {
     if (!this._active) this._kick();
   }
 
-  /** @internal A timer whose slot is `fn.call(ctx, arg)` (used by sleep: no closure, no Handle args). */
-  _timerAt(when: number, fn: Slot, ctx: unknown, arg: unknown): TimerHandle {
-    const h = new TimerHandle(this, when, this._timerSeq++, noop, NO_ARGS, fn, ctx, arg);
-    this._addTimer(h);
+  /**
+   * @internal A timer `ms` from now whose slot is `fn.call(ctx, arg)` (used by sleep: no closure, no
+   * Handle args).
+   */
+  _timerAfter(ms: number, fn: Slot, ctx: unknown, arg: unknown): TimerHandle {
+    const h = new TimerHandle(this, this.time() + ms, this._timerSeq++, noop, NO_ARGS, fn, ctx, arg);
+    this._addTimer(h, ms);
     return h;
   }
 
-  private _addTimer(h: TimerHandle): void {
-    this._timers.push(h);
+  /** `delay`: ms from now, when the timer was armed that way (timers of one delay share a run). */
+  private _addTimer(h: TimerHandle, delay: number | null): void {
+    this._timers.push(h, delay);
     if (!this._active) {
       if (this._virtual) this._kick();
       else if (h._when < this._nodeTimerWhen) this._armNodeTimer(h._when);

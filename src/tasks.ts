@@ -657,7 +657,7 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
   }
   const sf = new SleepFuture<T | undefined>(loop);
   // An infinite sleep arms no timer: only a cancel (or the signal) ends it.
-  if (ms !== Infinity) sf._timer = loop._timerAt(loop.time() + ms, sleepFire, sf, value);
+  if (ms !== Infinity) sf._timer = loop._timerAfter(ms, sleepFire, sf, value);
   if (signal !== undefined) cancelOnAbort(sf, signal);
   if (loop._debug) expectAwait(sf, `sleep(${ms})`);
   return sf;

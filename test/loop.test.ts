@@ -137,20 +137,30 @@ test("a closed loop refuses new work", () => {
   assert.throws(() => loop.callSoon(() => {}), { name: "InvalidStateError" });
 });
 
-test("the timer heap drops cancelled timers on compaction and keeps (deadline, order) order", async () => {
-  const { TimerHeap } = await import("../src/internal/heap.js");
-  const h = new TimerHeap<{ _when: number; _seq: number; _cancelled: boolean }>();
-  const items: { _when: number; _seq: number; _cancelled: boolean }[] = [];
+test("the timer queue keeps (deadline, order) order across delay runs and absolute timers, and drops cancelled ones", async () => {
+  const { TimerQueue } = await import("../src/internal/heap.js");
+  type Item = { _when: number; _seq: number; _cancelled: boolean };
+  const byDeadline = (a: Item, b: Item): number => a._when - b._when || a._seq - b._seq;
   let x = 12345;
   const rnd = (): number => ((x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let i = 0; i < 2000; i++) {
-    const it = { _when: Math.floor(rnd() * 50), _seq: i, _cancelled: rnd() < 0.6 };
-    items.push(it);
-    h.push(it);
+  for (const compact of [false, true]) {
+    const q = new TimerQueue<Item>();
+    const items: Item[] = [];
+    let now = 0;
+    for (let i = 0; i < 3000; i++) {
+      // The clock moves forward; timers are armed with one of a few delays, or at an absolute time.
+      if (rnd() < 0.3) now += Math.floor(rnd() * 5);
+      const delay = rnd() < 0.7 ? Math.floor(rnd() * 6) * 10 : null;
+      const it = { _when: delay === null ? Math.floor(rnd() * 200) : now + delay, _seq: i, _cancelled: rnd() < 0.5 };
+      items.push(it);
+      q.push(it, delay);
+    }
+    assert.equal(q.size, items.length);
+    if (compact) q.compact();
+    const out: Item[] = [];
+    for (let it = q.pop(); it !== undefined; it = q.pop()) out.push(it);
+    assert.equal(q.size, 0);
+    const expected = (compact ? items.filter((i) => !i._cancelled) : items).sort(byDeadline);
+    assert.deepEqual(out, expected);
   }
-  h.compact();
-  const out: typeof items = [];
-  for (let it = h.pop(); it !== undefined; it = h.pop()) out.push(it);
-  const expected = items.filter((i) => !i._cancelled).sort((a, b) => a._when - b._when || a._seq - b._seq);
-  assert.deepEqual(out, expected);
 });

@@ -1,8 +1,8 @@
+import { Deque } from "./ring.js";
+
 /**
- * A binary min-heap of timers ordered by (when, seq). `seq` makes equal deadlines fire in the order
- * they were scheduled: asyncio leaves that order undefined, tsaio makes it FIFO so runs are repeatable.
- * Cancelled timers stay in place (lazy deletion, as asyncio does) and are skipped when they surface;
- * the loop compacts the heap when they become the majority.
+ * Timer ordering: (when, seq). `seq` makes equal deadlines fire in the order they were scheduled:
+ * asyncio leaves that order undefined, tsaio makes it FIFO so runs are repeatable.
  * @internal
  */
 export interface HeapItem {
@@ -15,77 +15,162 @@ function less(a: HeapItem, b: HeapItem): boolean {
   return a._when < b._when || (a._when === b._when && a._seq < b._seq);
 }
 
-export class TimerHeap<T extends HeapItem> {
-  items: T[] = [];
-
-  get size(): number {
-    return this.items.length;
+/**
+ * A run of timers armed with the same delay: since the clock only moves forward, they are due in the
+ * order they were armed, so a FIFO keeps them sorted. The queue's heap orders runs by their head.
+ */
+class Run<T extends HeapItem> {
+  readonly q: Deque<T>;
+  /** Index in the heap, -1 when the run is empty (and out of the heap). */
+  pos = -1;
+  constructor(readonly delay: number | null) {
+    this.q = new Deque<T>(delay === null ? 1 : 8);
   }
+}
+
+/** Empty runs kept for reuse (a task sleeping the same delay in a loop) until there are this many. */
+const KEEP_RUNS = 256;
+
+/**
+ * The loop's timers: a min-heap of *runs* ordered by (when, seq), as {@link TimerHeap} orders timers.
+ * Node's own timers group by duration for the same reason: 200,000 sleeps of 1–50 ms make 50 runs,
+ * so arming and firing a timer is an O(1) append/shift on a FIFO plus an O(log runs) sift, instead
+ * of O(log timers) sifts through a heap far larger than the CPU cache. A timer armed at an absolute
+ * time (`callAt`) is a run of its own. Cancelled timers stay in place (lazy deletion) until they
+ * surface or `compact()` drops them.
+ * @internal
+ */
+export class TimerQueue<T extends HeapItem> {
+  private heap: Run<T>[] = [];
+  private readonly byDelay = new Map<number, Run<T>>();
+  size = 0;
 
   peek(): T | undefined {
-    return this.items[0];
+    const r = this.heap[0];
+    return r === undefined ? undefined : r.q.peek();
   }
 
-  push(item: T): void {
-    const a = this.items;
-    let i = a.length;
-    a.push(item);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = a[p]!;
-      if (!less(item, parent)) break;
-      a[i] = parent;
-      i = p;
+  /** Adds a timer due at `item._when`; `delay` (ms from now) groups it with the timers of that delay. */
+  push(item: T, delay: number | null = null): void {
+    this.size++;
+    if (delay !== null) {
+      let run = this.byDelay.get(delay);
+      if (run === undefined) this.byDelay.set(delay, (run = new Run<T>(delay)));
+      const q = run.q;
+      if (q.length > 0) {
+        // Due after everything in the run (the clock never goes back): the run's order holds and
+        // its head, hence its heap position, is unchanged.
+        if (!less(item, q.tail() as T)) {
+          q.push(item);
+          return;
+        }
+      } else {
+        q.push(item);
+        this.insert(run);
+        return;
+      }
     }
-    a[i] = item;
+    const single = new Run<T>(null);
+    single.q.push(item);
+    this.insert(single);
   }
 
   pop(): T | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      let i = 0;
-      const n = a.length;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && less(a[r]!, a[l]!) ? r : l;
-        if (!less(a[c]!, last)) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
+    const run = this.heap[0];
+    if (run === undefined) return undefined;
+    const item = run.q.shift() as T;
+    this.size--;
+    if (run.q.length > 0) this.siftDown(0);
+    else this.removeTop(run);
+    return item;
   }
 
-  /** Drops every cancelled item and restores the heap order in O(n) (Floyd's heapify, no sort). */
+  /** Drops every cancelled timer and rebuilds the heap in O(n). */
   compact(): void {
-    const a = this.items.filter((t) => !t._cancelled);
-    this.items = a;
-    for (let i = (a.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    const kept: Run<T>[] = [];
+    let size = 0;
+    for (const run of this.heap) {
+      run.q.retain(live);
+      if (run.q.length > 0) {
+        kept.push(run);
+        size += run.q.length;
+      } else this.forget(run);
+    }
+    this.heap = kept;
+    this.size = size;
+    for (let i = 0; i < kept.length; i++) kept[i]!.pos = i;
+    for (let i = (kept.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  clear(): void {
+    this.heap = [];
+    this.byDelay.clear();
+    this.size = 0;
+  }
+
+  private insert(run: Run<T>): void {
+    const h = this.heap;
+    run.pos = h.length;
+    h.push(run);
+    this.siftUp(run.pos);
+  }
+
+  private removeTop(run: Run<T>): void {
+    this.forget(run);
+    const h = this.heap;
+    const last = h.pop() as Run<T>;
+    if (last !== run) {
+      h[0] = last;
+      last.pos = 0;
+      this.siftDown(0);
+    }
+  }
+
+  /** An empty run leaves the heap; past KEEP_RUNS delays, its delay's entry goes too (one-off delays). */
+  private forget(run: Run<T>): void {
+    run.pos = -1;
+    if (run.delay !== null && this.byDelay.size > KEEP_RUNS && this.byDelay.get(run.delay) === run) this.byDelay.delete(run.delay);
+  }
+
+  private siftUp(start: number): void {
+    const h = this.heap;
+    const run = h[start]!;
+    const head = run.q.peek() as T;
+    let i = start;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p]!;
+      if (!less(head, parent.q.peek() as T)) break;
+      h[i] = parent;
+      parent.pos = i;
+      i = p;
+    }
+    h[i] = run;
+    run.pos = i;
   }
 
   private siftDown(start: number): void {
-    const a = this.items;
-    const n = a.length;
-    const item = a[start]!;
+    const h = this.heap;
+    const n = h.length;
+    const run = h[start]!;
+    const head = run.q.peek() as T;
     let i = start;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && less(a[r]!, a[l]!) ? r : l;
-      if (!less(a[c]!, item)) break;
-      a[i] = a[c]!;
+      const c = r < n && less(h[r]!.q.peek() as T, h[l]!.q.peek() as T) ? r : l;
+      const child = h[c]!;
+      if (!less(child.q.peek() as T, head)) break;
+      h[i] = child;
+      child.pos = i;
       i = c;
     }
-    a[i] = item;
+    h[i] = run;
+    run.pos = i;
   }
+}
 
-  clear(): void {
-    this.items = [];
-  }
+function live(t: HeapItem): boolean {
+  return !t._cancelled;
 }

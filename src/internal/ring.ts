@@ -119,6 +119,11 @@ export class Deque<T> {
     return this.length === 0 ? undefined : this.buf[this.head];
   }
 
+  /** The newest value. */
+  tail(): T | undefined {
+    return this.length === 0 ? undefined : this.buf[(this.head + this.length - 1) & this.mask];
+  }
+
   /** Removes every value for which `keep` returns false, preserving order. O(n). */
   retain(keep: (v: T) => boolean): void {
     let n = 0;
