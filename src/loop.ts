@@ -164,6 +164,17 @@ function runHandle(this: Handle): void {
 }
 
 /**
+ * @internal What the loop's timer queue holds: a deadline, and the slot `fn.call(ctx, arg)` to run
+ * then. A {@link TimerHandle}, or an object that is its own timer (a sleep's future: one allocation
+ * per sleep instead of two).
+ */
+export interface TimerItem extends HeapItem {
+  _slot: Slot;
+  _ctx: unknown;
+  _arg: unknown;
+}
+
+/**
  * A callback scheduled with `callLater`/`callAt`: `when()` is its deadline on the loop's clock.
  * @example
  * ```ts
@@ -174,7 +185,7 @@ function runHandle(this: Handle): void {
  * h.cancel();
  * ```
  */
-export class TimerHandle extends Handle implements HeapItem {
+export class TimerHandle extends Handle implements TimerItem {
   /** @internal */ _when: number;
   /** @internal */ _seq: number;
   /** @internal */ _slot: Slot;
@@ -210,9 +221,6 @@ export class TimerHandle extends Handle implements HeapItem {
   }
 }
 
-const noop = (): void => {};
-/** The (never read) argument list of internal timers: one shared array instead of one per sleep. */
-const NO_ARGS: unknown[] = [];
 // Continuing the loop in a microtask: `RESOLVED.then(fn)` is far cheaper than `queueMicrotask`,
 // which builds an AsyncResource per call.
 const RESOLVED = Promise.resolve();
@@ -240,7 +248,7 @@ export class Loop {
   /** @internal */ readonly _virtual: boolean;
   /** @internal */ _now = 0; // virtual time
   /** @internal */ readonly _ready = new CallRing();
-  /** @internal */ readonly _timers = new TimerQueue<TimerHandle>();
+  /** @internal */ readonly _timers = new TimerQueue<TimerItem>();
   /** @internal */ _timerSeq = 0;
   /** @internal */ _cancelledTimers = 0;
   /** @internal */ _stepping: Task<unknown> | null = null;
@@ -503,17 +511,17 @@ export class Loop {
   }
 
   /**
-   * @internal A timer `ms` from now whose slot is `fn.call(ctx, arg)` (used by sleep: no closure, no
-   * Handle args).
+   * @internal Arms `item` (its own timer) `ms` from now: sets its `_when` and `_seq`. Cancel it by
+   * setting `_cancelled` and calling `_timerCancelled()`.
    */
-  _timerAfter(ms: number, fn: Slot, ctx: unknown, arg: unknown): TimerHandle {
-    const h = new TimerHandle(this, this.time() + ms, this._timerSeq++, noop, NO_ARGS, fn, ctx, arg);
-    this._addTimer(h, ms);
-    return h;
+  _armAfter(item: TimerItem, ms: number): void {
+    item._when = this.time() + ms;
+    item._seq = this._timerSeq++;
+    this._addTimer(item, ms);
   }
 
   /** `delay`: ms from now, when the timer was armed that way (timers of one delay share a run). */
-  private _addTimer(h: TimerHandle, delay: number | null): void {
+  private _addTimer(h: TimerItem, delay: number | null): void {
     this._timers.push(h, delay);
     if (!this._active) {
       if (this._virtual) this._kick();
@@ -725,7 +733,7 @@ export class Loop {
   };
 
   /** The earliest live timer that can ever fire (a deadline of Infinity never does). */
-  private _firstLiveTimer(): TimerHandle | undefined {
+  private _firstLiveTimer(): TimerItem | undefined {
     const timers = this._timers;
     let top = timers.peek();
     while (top !== undefined && top._cancelled) {

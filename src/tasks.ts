@@ -57,7 +57,8 @@ import {
 } from "./futures.js";
 import { channels, creationStackOf, expectAwait, trackCreation } from "./instrument.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
-import type { Loop, TimerHandle } from "./loop.js";
+import type { Loop, TimerHandle, TimerItem } from "./loop.js";
+import type { Slot } from "./internal/ring.js";
 
 /** Options of `createTask`. */
 export interface TaskOptions {
@@ -557,14 +558,32 @@ export interface SleepOptions {
   signal?: AbortSignal;
 }
 
-/** A sleep's future: cancelling it cancels its timer. @internal */
-class SleepFuture<T> extends Future<T> {
-  _timer: { cancel(): void } | null = null;
+/**
+ * A sleep's future, which is also its own timer in the loop's queue (one object per sleep, not two):
+ * cancelling it cancels the timer.
+ * @internal
+ */
+class SleepFuture<T> extends Future<T> implements TimerItem {
+  _when = 0;
+  _seq = 0;
+  _cancelled = false;
+  _slot: Slot = sleepFire as Slot;
+  _ctx: unknown = this;
+  _arg: unknown;
+  /** Whether it sits in the loop's timer queue (not for `sleep(Infinity)`). */
+  _armed = false;
+
+  constructor(loop: Loop, value: T) {
+    super(loop);
+    this._arg = value;
+  }
+
   override cancel(msg?: string): boolean {
     if (!super.cancel(msg)) return false;
-    if (this._timer !== null) {
-      this._timer.cancel();
-      this._timer = null;
+    if (this._armed) {
+      this._armed = false;
+      this._cancelled = true;
+      this._loop._timerCancelled();
     }
     return true;
   }
@@ -572,7 +591,7 @@ class SleepFuture<T> extends Future<T> {
 
 function sleepFire(this: SleepFuture<unknown>, value: unknown): void {
   if (this._state === PENDING) {
-    this._timer = null;
+    this._armed = false;
     this._resolve(value);
   }
 }
@@ -655,9 +674,12 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
     if (loop._debug) expectAwait(yf, "sleep(0)");
     return yf;
   }
-  const sf = new SleepFuture<T | undefined>(loop);
+  const sf = new SleepFuture<T | undefined>(loop, value);
   // An infinite sleep arms no timer: only a cancel (or the signal) ends it.
-  if (ms !== Infinity) sf._timer = loop._timerAfter(ms, sleepFire, sf, value);
+  if (ms !== Infinity) {
+    sf._armed = true;
+    loop._armAfter(sf, ms);
+  }
   if (signal !== undefined) cancelOnAbort(sf, signal);
   if (loop._debug) expectAwait(sf, `sleep(${ms})`);
   return sf;

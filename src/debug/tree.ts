@@ -44,8 +44,9 @@ export function describeWait(task: Task<unknown>): string {
   if (w instanceof GatheringFuture) return `gather of ${w._children.length}`;
   if (w instanceof ShieldFuture) return "shield";
   if (w instanceof WaiterFuture) return inspect(w._owner);
-  const timer = (w as { _timer?: { _when: number } | null })._timer;
-  if (timer) return `sleep (${Math.max(0, Math.round(timer._when - w._loop.time()))} ms left)`;
+  // A sleep's future is its own timer (tasks.ts SleepFuture): armed, it has a deadline.
+  const sleepy = w as { _armed?: boolean; _when?: number };
+  if (sleepy._armed === true) return `sleep (${Math.max(0, Math.round((sleepy._when as number) - w._loop.time()))} ms left)`;
   return inspect(w);
 }
 
