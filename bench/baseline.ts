@@ -36,10 +36,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { fmt, gcExposed, interleave, median, now, stats, table, type Sample, type Stats } from "./lib.js";
+import { fmt, gcExposed, interleave, machine, median, now, stats, table, type Sample, type Stats } from "./lib.js";
 import type { CaseDef, SuiteContext, Workload } from "./suite/model.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -218,12 +218,7 @@ async function main(): Promise<void> {
   console.log("paired: the median of the per-round ratios (each round measures every side once, in rotating order)");
 
   const result = {
-    node: process.version,
-    v8: process.versions.v8,
-    platform: process.platform,
-    arch: process.arch,
-    cpuModel: cpus()[0]?.model.trim() ?? "?",
-    cpus: cpus().length,
+    ...machine(),
     date: new Date().toISOString(),
     command: "node --expose-gc --import tsx bench/baseline.ts",
     ref: REF,

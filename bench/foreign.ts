@@ -29,12 +29,12 @@
  * @module
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as timersSleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CancelledError, createTask, gather, run, sleep, wait, type Future } from "../src/index.js";
-import { fmt, gcExposed, interleave, median, now, prng, stats, table, type Sample, type Stats } from "./lib.js";
+import { fmt, gcExposed, interleave, machine, median, now, prng, stats, table, type Sample, type Stats } from "./lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Math.max(1, Number(process.env.FOREIGN_N ?? 200_000) | 0);
@@ -240,12 +240,7 @@ async function main(): Promise<void> {
   console.log(table(crow));
 
   const result = {
-    node: process.version,
-    v8: process.versions.v8,
-    platform: process.platform,
-    arch: process.arch,
-    cpuModel: cpus()[0]?.model.trim() ?? "?",
-    cpus: cpus().length,
+    ...machine(),
     date: new Date().toISOString(),
     command: "node --expose-gc --import tsx bench/foreign.ts",
     sleeps: N,

@@ -3,6 +3,7 @@
  * (baseline, tsaio, baseline, tsaio …) and table formatting. No dependencies.
  * @module
  */
+import { cpus } from "node:os";
 import { GCProfiler, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -137,4 +138,10 @@ export function table(rows: string[][]): string {
   const line = (r: string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   const sep = widths.map((w) => "-".repeat(w)).join("  ");
   return [line(rows[0]), sep, ...rows.slice(1).map(line)].join("\n");
+}
+
+/** Where a result was measured: the head of every results file. */
+export function machine(): { node: string; v8: string; platform: string; arch: string; cpuModel: string; cpus: number } {
+  const cs = cpus();
+  return { node: process.version, v8: process.versions.v8, platform: process.platform, arch: process.arch, cpuModel: cs[0]?.model.trim() ?? "?", cpus: cs.length };
 }

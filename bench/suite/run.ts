@@ -15,10 +15,10 @@
  */
 import { execFile, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, interleave, median, now, table, type Sample } from "../lib.js";
+import { fmt, interleave, machine, median, now, table, type Sample } from "../lib.js";
 import { evalGoal, type CaseDef, type CaseResult, type SuiteContext, type SuiteResult, type SystemResult, type Workload, type WorkloadResult } from "./model.js";
 import { w1 } from "./w1-tasks.js";
 import { w2 } from "./w2-sleeps.js";
@@ -160,12 +160,7 @@ async function main(): Promise<void> {
   const versions: Record<string, string> = {};
   for (const p of ["effection", "effect", "p-limit", "p-queue", "async-mutex", "piscina", "tinypool", "workerpool"]) versions[p] = versionOf(p);
   const result: SuiteResult = {
-    node: process.version,
-    v8: process.versions.v8,
-    platform: process.platform,
-    arch: process.arch,
-    cpuModel: cpus()[0]?.model.trim() ?? "?",
-    cpus: cpus().length,
+    ...machine(),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     python: py === null ? null : `CPython ${py.version}`,
     versions,
