@@ -51,7 +51,7 @@ export function ensureFuture<T>(aw: Awaitable<T>, loop?: Loop): Future<T> {
     );
     return f;
   }
-  throw new TypeError(`expected an awaitable (a function, a Task/Future or a promise), got ${describe(aw)}`);
+  throw new TypeError(`ensureFuture: \`aw\` must be an awaitable (a function, a Task/Future or a promise), got ${describe(aw)}`);
 }
 
 function toFutures(aws: unknown, fnName: string, loop: Loop): Future<unknown>[] {
@@ -468,6 +468,9 @@ export class ShieldFuture<T> extends Future<T> {
  * ```
  */
 export function shield<T>(aw: Awaitable<T>): Future<T> {
+  if (!(aw instanceof Future) && typeof aw !== "function" && !isThenable(aw)) {
+    throw new TypeError(`shield: \`aw\` must be an awaitable (a function, a Task/Future or a promise), got ${describe(aw)}`);
+  }
   const atCall = futureAtCall<T>(runningLoop());
   if (atCall !== null) return atCall;
   const inner = ensureFuture(aw);

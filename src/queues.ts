@@ -423,6 +423,15 @@ export function defaultCompare(a: unknown, b: unknown): number {
   throw new TypeError(`PriorityQueue: cannot order ${describe(a)} and ${describe(b)}; give the queue a \`compare\` function`);
 }
 
+/** A NaN, or an array (a tuple) holding one at any depth. */
+function holdsNaN(item: unknown): boolean {
+  if (typeof item === "number") return Number.isNaN(item);
+  if (Array.isArray(item)) {
+    for (let i = 0; i < item.length; i++) if (holdsNaN(item[i])) return true;
+  }
+  return false;
+}
+
 /**
  * A queue that returns the smallest item first, asyncio's `PriorityQueue`. Equal items come out in
  * the order they were put (stable, unlike Python's heapq). The order is `compare` (default
@@ -466,6 +475,11 @@ export class PriorityQueue<T> extends Queue<T> {
 
   /** @internal Heap insert: find the slot first (compare may throw), then move. */
   protected override _put(item: T): void {
+    // NaN is neither below nor above anything: under the default order it would sit anywhere and
+    // silently break the heap's order for every later item. Refused here, before the queue changes.
+    if (this._compare === defaultCompare && holdsNaN(item)) {
+      throw new RangeError(`PriorityQueue: \`item\` must not be or hold NaN (it has no order), got ${inspect(item, { depth: 2, breakLength: Infinity })}`);
+    }
     const heap = this._heap;
     const seqs = this._seqs;
     const seq = this._seq;

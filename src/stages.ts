@@ -10,7 +10,7 @@ import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
 import { Future, takeAtCall, WaiterFuture } from "./futures.js";
 import { Channel, CLOSED } from "./internal/channel.js";
-import { checkFunction, checkDelay, describe } from "./internal/validate.js";
+import { checkFunction, checkDelay, checkOptions, describe } from "./internal/validate.js";
 import { checkConcurrency, checkItems, Puller, type Items } from "./iteration.js";
 import { RateLimiter } from "./limiters.js";
 import type { Loop } from "./loop.js";
@@ -146,6 +146,7 @@ export interface ChunkOptions {
  */
 export function chunk<T>(n: number, options: ChunkOptions = {}): Stage<T, T[]> {
   checkConcurrency(n, "chunk");
+  checkOptions(options, "chunk");
   if (n === Infinity && options.ms === undefined) throw new RangeError("chunk: `n` may be Infinity only with `ms`");
   const ms = options.ms;
   if (ms !== undefined) checkDelay(ms, "chunk", "ms");
