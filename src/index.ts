@@ -48,3 +48,36 @@ export * from "./queues.js";
 export * from "./limiters.js";
 export * from "./retry.js";
 export * from "./executors/index.js";
+// Streams, subprocesses (issue 15)
+export {
+  openConnection,
+  openUnixConnection,
+  startServer,
+  startUnixServer,
+  Server,
+  StreamReader,
+  StreamWriter,
+  IncompleteReadError,
+  LimitOverrunError,
+  type ConnectOptions,
+  type OpenConnectionOptions,
+  type ConnectionHandler,
+  type ServeOptions,
+  type StartServerOptions,
+  type ReadOptions,
+  type StreamReaderOptions,
+  type Separator,
+  type StartTlsOptions,
+  type SslOption,
+} from "./streams/index.js";
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  Subprocess,
+  PIPE,
+  STDOUT,
+  DEVNULL,
+  type StdioSpec,
+  type SubprocessOptions,
+  type WaitOptions as SubprocessWaitOptions,
+} from "./subprocess.js";

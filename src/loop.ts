@@ -28,7 +28,9 @@
  * deadline (after a `setImmediate`, so promise chains and I/O callbacks settle first).
  * @module
  */
+import { constants as osConstants } from "node:os";
 import { inspect } from "node:util";
+import { isMainThread } from "node:worker_threads";
 import {
   enterHandle,
   leaveHandle,
@@ -42,7 +44,7 @@ import { channels, creationStackOf, registerLoop, reportForgotten, unregisterLoo
 import { Future, type Unretrieved } from "./futures.js";
 import { TimerQueue, type HeapItem } from "./internal/heap.js";
 import { CallRing, type Slot } from "./internal/ring.js";
-import { clampDelay } from "./internal/timers.js";
+import { clampDelay, LongTimeout } from "./internal/timers.js";
 import { checkDelay, checkFunction, checkWhen } from "./internal/validate.js";
 import { Task, type TaskOptions } from "./tasks.js";
 
@@ -286,6 +288,10 @@ export class Loop {
   _stepResumedFrom: Future<unknown> | null = null;
   private _exceptionHandler: ExceptionHandler | null = null;
   private _defaultExecutor: ExecutorLike | null = null;
+  /** @internal `addSignalHandler`: signal name → the handle it runs and its process listener. */
+  _signalHandlers: Map<NodeJS.Signals, SignalEntry> | null = null;
+  /** Keeps Node's event loop alive while a signal handler waits (a signal may still wake a task). */
+  private _signalKeepAlive: LongTimeout | null = null;
   private readonly _ref: WeakRef<Loop>;
   private readonly _save: HandleState = { inHandle: false, task: null, loop: null };
 
@@ -462,11 +468,91 @@ export class Loop {
     if (this._closed) return;
     if (this._debug) reportForgotten(this);
     this._closed = true;
+    this._removeSignalHandlers();
     unregisterLoop(this._ref);
     this._disarmNodeTimer();
     this._timers.clear();
     this._ready.clear();
     this._ntodo = 0;
+  }
+
+  /**
+   * Runs `callback(...args)` as a loop callback each time the process receives `sig` (asyncio's
+   * `add_signal_handler`): `"SIGTERM"`, `"SIGHUP"`… or a signal number. A second handler for the
+   * same signal replaces the first. While a `SIGINT` handler is installed, `run()` leaves Ctrl-C to
+   * it (removing it restores `run()`'s handling). An installed handler keeps the process alive, as
+   * asyncio's loop keeps waiting for signals (so a task waiting for one is no deadlock): remove it,
+   * or let `run()` end (the loop's `close()` removes its handlers). An
+   * async function is refused (its promise would be dropped): start a task from the callback.
+   * `SIGKILL` and `SIGSTOP` cannot be handled (RangeError); worker threads cannot handle signals.
+   * @example
+   * ```ts
+   * import { run, Event, getRunningLoop } from "tsaio";
+   * await run(async () => {
+   *   const loop = getRunningLoop();
+   *   const stop = new Event();
+   *   loop.addSignalHandler("SIGUSR2", () => stop.set());
+   *   process.kill(process.pid, "SIGUSR2");
+   *   await stop.wait();
+   *   console.log(loop.removeSignalHandler("SIGUSR2")); // true
+   * });
+   * ```
+   */
+  addSignalHandler<A extends unknown[]>(sig: NodeJS.Signals | number, callback: (...args: A) => unknown, ...args: A): void {
+    const name = signalName(sig, "addSignalHandler");
+    checkFunction(callback, "addSignalHandler", "callback");
+    const kind = Object.prototype.toString.call(callback);
+    if (kind === "[object AsyncFunction]" || kind === "[object AsyncGeneratorFunction]") {
+      throw new TypeError("addSignalHandler: `callback` must not be an async function (its promise would be dropped); start a task from it: () => void createTask(() => onSignal())");
+    }
+    this._checkOpen();
+    if (!isMainThread) throw new InvalidStateError("addSignalHandler: signals can only be handled in the main thread");
+    const handle = new Handle(this, callback as (...a: never[]) => unknown, args);
+    const listener = (): void => {
+      if (!this._closed && !handle._cancelled) this._soon(runHandle, handle, undefined);
+    };
+    const map = (this._signalHandlers ??= new Map());
+    const prev = map.get(name);
+    if (prev !== undefined) {
+      process.removeListener(name, prev.listener);
+      prev.handle.cancel();
+    }
+    process.on(name, listener);
+    map.set(name, { handle, listener });
+    this._signalKeepAlive ??= new LongTimeout(noop, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Removes the handler of `sig`; returns whether there was one (asyncio's `remove_signal_handler`). */
+  removeSignalHandler(sig: NodeJS.Signals | number): boolean {
+    const name = signalName(sig, "removeSignalHandler");
+    const e = this._signalHandlers?.get(name);
+    if (e === undefined) return false;
+    process.removeListener(name, e.listener);
+    e.handle.cancel();
+    (this._signalHandlers as Map<NodeJS.Signals, SignalEntry>).delete(name);
+    if (this._signalHandlers?.size === 0) this._releaseSignalKeepAlive();
+    return true;
+  }
+
+  /** @internal Whether a handler for `name` is installed (run() leaves SIGINT to it). */
+  _hasSignalHandler(name: NodeJS.Signals): boolean {
+    return this._signalHandlers?.has(name) ?? false;
+  }
+
+  private _removeSignalHandlers(): void {
+    const map = this._signalHandlers;
+    if (map === null) return;
+    for (const [name, e] of map) {
+      process.removeListener(name, e.listener);
+      e.handle.cancel();
+    }
+    map.clear();
+    this._releaseSignalKeepAlive();
+  }
+
+  private _releaseSignalKeepAlive(): void {
+    this._signalKeepAlive?.cancel();
+    this._signalKeepAlive = null;
   }
 
   // ---------------------------------------------------------------- internals
@@ -767,6 +853,30 @@ export class Loop {
     const timers = this._timers.size - this._cancelledTimers;
     return `<Loop ${state} clock=${this._virtual ? "virtual" : "real"} time=${Math.round(this.time())} ready=${this._ready.length} timers=${timers} tasks=${this._nTasks}${this._debug ? " debug" : ""}>`;
   }
+}
+
+function noop(): void {}
+
+/** A signal handler installed with `addSignalHandler`. */
+interface SignalEntry {
+  handle: Handle;
+  listener: () => void;
+}
+
+/** `sig` as Node names it; TypeError/RangeError naming the argument otherwise. */
+function signalName(sig: unknown, fnName: string): NodeJS.Signals {
+  const signals = osConstants.signals as Record<string, number>;
+  let name: string | undefined;
+  if (typeof sig === "string") {
+    if (Object.hasOwn(signals, sig)) name = sig;
+  } else if (typeof sig === "number") {
+    name = Object.keys(signals).find((k) => signals[k] === sig);
+  } else {
+    throw new TypeError(`${fnName}: \`sig\` must be a signal name ("SIGTERM") or number, got ${sig === null ? "null" : typeof sig}`);
+  }
+  if (name === undefined) throw new RangeError(`${fnName}: \`sig\` is not a signal: ${String(sig)}`);
+  if (name === "SIGKILL" || name === "SIGSTOP") throw new RangeError(`${fnName}: \`sig\` ${name} cannot be caught`);
+  return name as NodeJS.Signals;
 }
 
 function describeFn(fn: (...args: never[]) => unknown): string {

@@ -122,6 +122,8 @@ export class Runner implements AsyncDisposable {
       if (loop._nDetached === 0) onDeadlock();
     };
     const onSigint = (): void => {
+      // A SIGINT handler of the loop's own (loop.addSignalHandler) takes Ctrl-C over while installed.
+      if (loop._hasSignalHandler("SIGINT")) return;
       if (this._interrupted || task.done()) {
         process.exit(130);
       }
