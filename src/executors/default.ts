@@ -5,7 +5,7 @@
  * @module
  */
 import { registerDefaultExecutorFactory } from "../loop.js";
-import { getRunningLoop } from "../runners.js";
+import { runningLoop } from "../context.js";
 import type { ExecutorFuture } from "./future.js";
 import { ThreadPoolExecutor } from "./thread.js";
 
@@ -29,7 +29,7 @@ import { ThreadPoolExecutor } from "./thread.js";
  * ```
  */
 export function toThread<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): ExecutorFuture<Awaited<R>> {
-  return getRunningLoop().runInExecutor(null, fn, ...args) as ExecutorFuture<Awaited<R>>;
+  return runningLoop().runInExecutor(null, fn, ...args) as ExecutorFuture<Awaited<R>>;
 }
 
 registerDefaultExecutorFactory(() => new ThreadPoolExecutor({ name: "default executor" }));

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
-import { getRunningLoop } from "../runners.js";
+import { runningLoop } from "../context.js";
 import type { ExecutorFuture } from "./future.js";
 import type { FnDef } from "./protocol.js";
 
@@ -109,11 +109,6 @@ function register(def: FnDef, label: string): FnEntry {
   return e;
 }
 
-/** @internal The entry with id `id`. */
-export function fnById(id: number): FnEntry {
-  return entries[id - 1];
-}
-
 /**
  * @internal The entry for `fn`: a WorkerFunction (its module export) or a plain function (sent by
  * source). Throws TypeError if `fn` is not a function.
@@ -177,7 +172,7 @@ export function moduleSiblings(path: string): string[] {
 function makeRef(url: string, exportName: string): WorkerFunction<unknown[], unknown> {
   const entry = register({ kind: 0, a: url, b: exportName }, `${exportName} (${url})`);
   const ref = function (this: unknown, ...args: unknown[]): ExecutorFuture<unknown> {
-    return getRunningLoop().runInExecutor(null, ref as (...a: unknown[]) => unknown, ...args) as ExecutorFuture<unknown>;
+    return runningLoop().runInExecutor(null, ref as (...a: unknown[]) => unknown, ...args) as ExecutorFuture<unknown>;
   } as WorkerFunction<unknown[], unknown>;
   Object.defineProperties(ref, {
     name: { value: exportName, configurable: true },

@@ -1,31 +1,33 @@
 /**
  * ExecutorFuture: the tsaio Future of one job, which also *is* the job record (one allocation per
- * submit). Its `cancel()` reaches into the worker; whichever way it ends (result, error, cancel,
- * timeout, crash, shutdown, or a `setResult` from outside) the pool hears of it exactly once,
- * through `_scheduleCallbacks`, the one method every way of settling a Future goes through.
+ * submit). Its `cancel()` reaches into the worker. Whichever way it ends — its outcome, `cancel()`,
+ * a timeout, a crash, shutdown, or a `setResult`/`setException` from outside — its owner hears of
+ * it exactly once, through {@link JobOwner.jobSettled}: this class overrides the three public ways
+ * of settling a Future (nothing else can settle one that is not a Task), never a private hook.
  * @module
  */
 import type { TransferListItem } from "node:worker_threads";
 import { inspect } from "node:util";
-import { Future } from "../futures.js";
+import { Future, PENDING } from "../futures.js";
+import type { LongTimeout } from "../internal/timers.js";
 import type { Loop } from "../loop.js";
 import type { FnEntry } from "./functions.js";
 
-/** @internal Job states. */
+/** @internal Where a job is: the executor's queue, a worker (waiting there or running), or nowhere. */
 export const QUEUED = 0;
 export const SENT = 1;
 export const STOPPED = 2;
 
-/** @internal What an ExecutorFuture needs from its pool. */
+/** @internal What an ExecutorFuture needs from its executor: the narrow interface between the two. */
 export interface JobOwner {
-  /** The future was settled (by anyone): stop the job if it still runs, free what it held. */
-  _futureSettled(job: ExecutorFuture<unknown>): void;
-  /** Kill the job's worker now if the job is running there (`cancel({ force: true })`). */
-  _forceStop(job: ExecutorFuture<unknown>): void;
-  /** Whether the job is running in a worker right now (not just queued there). */
-  _isRunning(job: ExecutorFuture<unknown>): boolean;
+  /** The future was settled (by anyone): drop the job if queued, stop it if it runs. */
+  jobSettled(job: ExecutorFuture<unknown>): void;
+  /** `cancel(msg, { force: true })` on a job already settled but still running: kill its worker now. */
+  forceStop(job: ExecutorFuture<unknown>): void;
+  /** Whether the job may be running in its worker now (a job that can start counts). */
+  isRunning(job: ExecutorFuture<unknown>): boolean;
   /** For inspect: which worker holds the job. */
-  _describeSlot(job: ExecutorFuture<unknown>): string;
+  describeSlot(job: ExecutorFuture<unknown>): string;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface CancelOptions {
 
 /**
  * The Future of a job submitted to an executor. Await it, combine it (`gather`, `wait`, `timeout`…),
- * or cancel it: a job still queued is dropped at once; a running job's worker-side task is cancelled
+ * or cancel it: a job that has not started never will; a running job's worker-side task is cancelled
  * (its `currentTask().signal` aborts) and, if it has not ended after the executor's
  * `cancelGracePeriod` (or at once with `{ force: true }`), its worker is terminated and replaced.
  * The future itself ends cancelled immediately; {@link ExecutorFuture.stopped} tells when the job has
@@ -66,35 +68,42 @@ export class ExecutorFuture<T> extends Future<T> {
   /** @internal */ _owner: JobOwner | null;
   /** @internal */ readonly _seq: number;
   /** @internal */ readonly _fn: FnEntry;
-  /** @internal */ _args: unknown[] | null;
+  /** @internal Arguments (with the transferred objects, if any): dropped once the job stops. */
+  _args: unknown[] | null;
   /** @internal */ _transfer: TransferListItem[] | null = null;
-  /** @internal Per-job timeout in ms, counted from the job's start; -1 for none. */
-  _timeout: number;
-  /** @internal */ _flags = 0;
+  /** @internal Per-job time limit in ms, counted from the job's start; null: none. */
+  readonly _timeout: number | null;
+  /** @internal F_CHUNK for map() chunks (protocol.ts). */
+  readonly _kind: number;
   /** @internal QUEUED, SENT or STOPPED. */
   _job = QUEUED;
   /** @internal The worker slot holding the job (opaque to this module). */
   _slot: unknown = null;
-  /** @internal The timeout or grace-period timer. */
-  _timer: NodeJS.Timeout | null = null;
-  /** @internal A start notice arrived. */
+  /** @internal The job's entry in its thread worker's veto table (protocol.ts), -1 for none. */
+  _vi = -1;
+  /** @internal The per-job timeout's timer, armed at the start notice. */
+  _timeoutTimer: LongTimeout | null = null;
+  /** @internal The grace period's timer, armed when a running job is asked to stop. */
+  _graceTimer: LongTimeout | null = null;
+  /** @internal A start notice arrived (process workers; thread workers running a timed job). */
   _startedNotice = false;
   /** @internal Asked to stop it with `force`. */
   _force = false;
   /** @internal Asked to stop it (cancel sent to the worker). */
   _stopAsked = false;
+  /** @internal Vetoed in its thread worker before it started: it never will. */
+  _vetoed = false;
   /** @internal */ _stoppedWaiters: (() => void)[] | null = null;
-  /** @internal How many workers died holding it before it started (a job that kills workers at start is not retried forever). */
-  _orphaned = 0;
 
   /** @internal Made by executors only. */
-  constructor(loop: Loop, owner: JobOwner, seq: number, fn: FnEntry, args: unknown[], timeout: number) {
+  constructor(loop: Loop, owner: JobOwner, seq: number, fn: FnEntry, args: unknown[], timeout: number | null, kind: number) {
     super(loop);
     this._owner = owner;
     this._seq = seq;
     this._fn = fn;
     this._args = args;
     this._timeout = timeout;
+    this._kind = kind;
   }
 
   /** The job's number in its executor (shown in errors and `util.inspect`). */
@@ -103,22 +112,42 @@ export class ExecutorFuture<T> extends Future<T> {
   }
 
   /**
-   * Cancels the job. Returns false if the future is already done. A queued job is dropped; a running
-   * one is asked to stop (its worker-side task is cancelled and its signal aborts), then its worker
-   * is terminated if it has not stopped within the executor's `cancelGracePeriod`, or at once with
-   * `{ force: true }` (which also works on a job that already timed out but is still running).
+   * Cancels the job. Returns false if the future is already done. A job that has not started is
+   * dropped and never starts; a running one is asked to stop (its worker-side task is cancelled and
+   * its signal aborts), then its worker is terminated if it has not stopped within the executor's
+   * `cancelGracePeriod`, or at once with `{ force: true }` (which also works on a job that already
+   * timed out but is still running).
    */
   override cancel(msg?: string, options?: CancelOptions): boolean {
     if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError("cancel: `options` must be an object");
     if (options?.force === true) this._force = true;
-    const r = super.cancel(msg);
-    if (!r && this._force && this._job === SENT && this._owner !== null) this._owner._forceStop(this as ExecutorFuture<unknown>);
-    return r;
+    if (super.cancel(msg)) {
+      this._settled();
+      return true;
+    }
+    if (this._force && this._job === SENT && this._owner !== null) this._owner.forceStop(this as ExecutorFuture<unknown>);
+    return false;
   }
 
-  /** Whether the job is running in a worker right now (Python's `Future.running()`). */
+  /** Marks the future done with `value` (the job, if still running, is stopped as by a cancel). */
+  override setResult(value: T): void {
+    super.setResult(value);
+    this._settled();
+  }
+
+  /** Marks the future failed with `error` (the job, if still running, is stopped as by a cancel). */
+  override setException(error: unknown): void {
+    super.setException(error);
+    this._settled();
+  }
+
+  /**
+   * Whether the job is running in a worker right now (Python's `Future.running()`): from the moment
+   * it can start — in a process worker, once it is sent — until it ends. A job for which `cancel()`
+   * returned true while this was false never starts.
+   */
   running(): boolean {
-    return this._job === SENT && this._owner !== null && this._owner._isRunning(this as ExecutorFuture<unknown>);
+    return this._job === SENT && this._owner !== null && this._owner.isRunning(this as ExecutorFuture<unknown>);
   }
 
   /**
@@ -131,17 +160,17 @@ export class ExecutorFuture<T> extends Future<T> {
     return new Promise<void>((resolve) => (this._stoppedWaiters ??= []).push(resolve));
   }
 
-  /** @internal The job left its worker (or the queue). */
+  /** @internal The job left its worker (or the queue): drop what it held, stop its timers. */
   _markStopped(): void {
     if (this._job === STOPPED) return;
     this._job = STOPPED;
     this._args = null;
     this._transfer = null;
     this._slot = null;
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-      this._timer = null;
-    }
+    this._timeoutTimer?.cancel();
+    this._timeoutTimer = null;
+    this._graceTimer?.cancel();
+    this._graceTimer = null;
     const ws = this._stoppedWaiters;
     if (ws !== null) {
       this._stoppedWaiters = null;
@@ -149,11 +178,8 @@ export class ExecutorFuture<T> extends Future<T> {
     }
   }
 
-  /** @internal Every way of settling a Future ends here, exactly once. */
-  override _scheduleCallbacks(): void {
-    const o = this._owner;
-    if (o !== null) o._futureSettled(this as ExecutorFuture<unknown>);
-    super._scheduleCallbacks();
+  private _settled(): void {
+    if (this._state !== PENDING && this._owner !== null) this._owner.jobSettled(this as ExecutorFuture<unknown>);
   }
 
   /** @internal */
@@ -161,7 +187,7 @@ export class ExecutorFuture<T> extends Future<T> {
     let s = `<ExecutorFuture ${this._stateText()} job=#${this._seq} ${this._fn.def.b}`;
     if (this._job === SENT && this._owner !== null) {
       s += this.running() ? " running" : " sent";
-      s += ` ${this._owner._describeSlot(this as ExecutorFuture<unknown>)}`;
+      s += ` ${this._owner.describeSlot(this as ExecutorFuture<unknown>)}`;
     } else if (this._job === QUEUED) s += " queued";
     return s + ">";
   }

@@ -7,15 +7,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { TransferListItem } from "node:worker_threads";
 import { BOOTSTRAP, tsxApiUrl, WORKER_ENTRY } from "./bootstrap.js";
-import { defaultProcessWorkers, Executor, WorkerSlot, type ExecutorOptions } from "./pool.js";
+import type { ExecutorFuture } from "./future.js";
+import type { ExecutorOptions, Settings } from "./options.js";
+import { defaultProcessWorkers, Executor } from "./pool.js";
 import type { WorkerInit } from "./protocol.js";
+import { WorkerSlot, type SlotInit } from "./slot.js";
+
+type Job = ExecutorFuture<unknown>;
 
 /** Options of the parent that make no sense in a worker process (they would run tests, watch, debug, eval…). */
 const DROP = /^(--test|--experimental-test|--watch|--inspect|--debug|--eval$|-e$|--print$|-p$|--input-type|--interactive$|-i$|--check$|-c$|--experimental-default-type)/;
 const TAKES_VALUE = new Set(["--test-reporter", "--test-reporter-destination", "--test-name-pattern", "--test-skip-pattern", "--test-concurrency", "--test-timeout", "--test-shard", "--watch-path", "--inspect-port", "--eval", "-e", "--print", "-p", "--input-type"]);
 
-function childExecArgv(pool: ProcessPoolExecutor): string[] {
-  const src = pool._execArgv ?? process.execArgv;
+function childExecArgv(settings: Settings): string[] {
+  const src = settings.execArgv ?? process.execArgv;
   const out: string[] = [];
   for (let i = 0; i < src.length; i++) {
     const a = src[i];
@@ -25,7 +30,7 @@ function childExecArgv(pool: ProcessPoolExecutor): string[] {
     }
     out.push(a);
   }
-  const rl = pool._resourceLimits;
+  const rl = settings.resourceLimits;
   if (rl !== undefined) {
     if (rl.maxOldGenerationSizeMb !== undefined) out.push(`--max-old-space-size=${Math.max(1, Math.round(rl.maxOldGenerationSizeMb))}`);
     if (rl.maxYoungGenerationSizeMb !== undefined) out.push(`--max-semi-space-size=${Math.max(1, Math.round(rl.maxYoungGenerationSizeMb / 3))}`);
@@ -34,40 +39,46 @@ function childExecArgv(pool: ProcessPoolExecutor): string[] {
   return out;
 }
 
+/**
+ * One worker process. It holds one job at a time, which may start the moment it is sent (so it
+ * counts as running from then on, and is never vetoed); its start notice tells the pool when the
+ * job's timeout starts.
+ */
 class ProcessSlot extends WorkerSlot {
   readonly pipelined = false;
   private readonly _child: ChildProcess;
   private _refd = true;
 
-  constructor(pool: ProcessPoolExecutor, id: number) {
+  constructor({ id, settings, events }: SlotInit) {
     super(id);
     const init: WorkerInit = {
       kind: "process",
       entry: WORKER_ENTRY,
       tsxApi: tsxApiUrl(),
-      initializer: pool._initializer,
-      initargs: pool._initargs,
-      maxHeapUsed: pool._maxHeapUsed,
+      initializer: settings.initializer,
+      initargs: settings.initargs,
+      maxHeapUsed: settings.maxHeapUsed,
+      parentPid: process.pid,
     };
-    const child = spawn(process.execPath, [...childExecArgv(pool), "-e", BOOTSTRAP], {
+    const child = spawn(process.execPath, [...childExecArgv(settings), "-e", BOOTSTRAP], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       serialization: "advanced",
       windowsHide: true,
     });
     this._child = child;
     child.on("message", (m: unknown) => {
-      pool._beginDrain();
-      pool._onMessage(this, m);
-      pool._endDrain(this);
+      events.message(this, m);
+      events.reportsDone(this);
     });
     child.on("error", (e: unknown) => {
       // spawn failure, or a send on a closed channel: the 'exit' (or its absence) tells the rest.
       if (this.crashError === undefined && child.pid === undefined) this.crashError = e;
     });
-    child.on("exit", (code, signal) => pool._onExit(this, code, signal));
+    // IPC messages are delivered before 'exit': nothing is left to report first.
+    child.on("exit", (code, signal) => events.exited(this, code, signal));
     if (child.pid === undefined) {
       // Could not spawn at all: 'error' then 'exit'-less; report it as an exit.
-      child.once("error", () => pool._onExit(this, null, null));
+      child.once("error", () => events.exited(this, null, null));
     }
     try {
       child.send(init);
@@ -92,16 +103,26 @@ class ProcessSlot extends WorkerSlot {
   }
 
   runningSeq(): number {
-    for (const j of this.inflight.values()) if (j._startedNotice) return j._seq;
-    return 0;
+    // Its one job may start the moment it arrives: once the worker is up, the job it holds is the
+    // one running (a crash is blamed on it). Before that, jobs wait in the bootstrap's buffer.
+    if (!this.ready || this.inflight.size === 0) return 0;
+    return this.inflight.values()[0]._seq;
   }
 
-  doom(seq: number): boolean {
-    const j = this.inflight.get(seq);
-    if (j === undefined || !j._startedNotice) return false;
-    this.doomedSeq = seq;
+  isRunning(job: Job): boolean {
+    return this.inflight.get(job._seq) === job;
+  }
+
+  doom(job: Job): boolean {
+    // Its only job: killing the process kills that job and nothing else, started or about to start.
+    if (this.inflight.get(job._seq) !== job) return false;
+    this.doomedSeq = job._seq;
     this.accepting = false;
     return true;
+  }
+
+  veto(_job: Job): boolean {
+    return false; // sent means it may have started
   }
 
   setRef(on: boolean): void {
@@ -116,17 +137,15 @@ class ProcessSlot extends WorkerSlot {
       ch?.unref();
     }
   }
-
-  drainPending(_handle: (msg: unknown) => void, _pool: Executor): void {
-    // IPC messages are delivered before 'exit'; nothing is left to drain.
-  }
 }
 
 /**
  * A pool of child processes (concurrent.futures' `ProcessPoolExecutor`): full isolation — a job may
  * crash, leak or call `process.exit` without touching the parent — at the cost of a process per
  * worker and copies of every argument and result (no `SharedArrayBuffer`, transfers are copies).
- * Same API and options as {@link ThreadPoolExecutor}; `maxWorkers` defaults to the number of CPUs.
+ * Same API and options as {@link ThreadPoolExecutor} (the table on {@link ExecutorOptions});
+ * `maxWorkers` defaults to the number of CPUs. A worker process dies within a second of losing its
+ * parent (even in a synchronous loop), so a killed parent leaves no orphan behind.
  * Arguments and results use the structured-clone serializer (Map, Set, Date, typed arrays, Errors…).
  * @example
  * ```ts
@@ -142,7 +161,7 @@ export class ProcessPoolExecutor extends Executor {
   }
 
   /** @internal */
-  protected _spawn(id: number): WorkerSlot {
-    return new ProcessSlot(this, id);
+  protected _spawn(init: SlotInit): WorkerSlot {
+    return new ProcessSlot(init);
   }
 }

@@ -5,8 +5,9 @@
  * Main → worker: one message is a *batch*, a flat array of operations, each a fixed number of slots:
  * - `OP_DEFINE, id, kind, a, b` — function `id` is export `b` of module URL `a` (`kind` 0), or the
  *   self-contained source `a` named `b` (`kind` 1). Sent once per worker before the first job using it.
- * - `OP_JOB, seq, fnId, args, flags` — run function `fnId` on `args` (`flags`: {@link F_TIMED} asks for
- *   a start notice, {@link F_CHUNK} runs the function over each item of `args[0]`).
+ * - `OP_JOB, seq, fnId, args, flags, vi` — run function `fnId` on `args` (`flags`: {@link F_TIMED} asks
+ *   for a start notice, {@link F_CHUNK} runs the function over each item of `args[0]`); `vi` is the
+ *   job's entry in a thread worker's veto table (see "Vetoes" below; -1 for process workers).
  * - `OP_CANCEL, seq, message` — cancel job `seq`: drop it if it has not started, else cancel its task.
  *
  * Worker → main: one small array per event, posted at once (never buffered), so a worker that dies
@@ -26,6 +27,10 @@ import { BrokenExecutorError, CancelledError, InvalidStateError, TimeoutError } 
 export const OP_DEFINE = 1;
 export const OP_JOB = 2;
 export const OP_CANCEL = 3;
+/** Slots of each operation in a batch. */
+export const DEFINE_LEN = 5;
+export const JOB_LEN = 6;
+export const CANCEL_LEN = 3;
 
 export const F_TIMED = 1;
 export const F_CHUNK = 2;
@@ -62,6 +67,16 @@ export const DOOMED = -1;
 // else to do (no timer, socket or other port of its own) blocks in `Atomics.wait` on CTL_WAKE, for
 // at most IDLE_BLOCK_MS at a time; the pool bumps and notifies CTL_WAKE after posting, and the
 // worker takes the batch with `receiveMessageOnPort`.
+//
+// Vetoes: a job pipelined into a thread worker waits there behind the running one, and a worker in
+// a synchronous job reads no message — so an OP_CANCEL alone arrives too late to stop it. The pool
+// cancels a job that has not started by writing its seq into the veto table (entry `vi`, given with
+// the job) and then reading CTL_RUNNING; the worker starts a job by compare-exchanging CTL_RUNNING
+// from 0 to its seq and then reading its veto entry. Both sides write, then read (sequentially
+// consistent Atomics), so at least one sees the other: either the pool sees the job running (and
+// cancels it as a running job), or the worker sees the veto (and reports the job cancelled without
+// starting it) — never neither. A worker holds at most MAX_PIPELINE jobs, taken in send order, so
+// an entry is never reused while its job is still in the worker.
 
 /** Header slots (Int32 indices). */
 export const CTL_RUNNING = 0;
@@ -74,6 +89,11 @@ const HEADER_INTS = 8; // (a multiple of 2: the Float64 region must be 8-byte al
 /** Ring entries (a power of two). */
 export const RING_SIZE = 1024;
 export const RING_MASK = RING_SIZE - 1;
+/** Most jobs a thread worker holds at once (the pool's pipelining depth never exceeds it). */
+export const MAX_PIPELINE = 1024;
+/** Veto table entries (a power of two, above MAX_PIPELINE). */
+export const VETO_SIZE = 2048;
+export const VETO_MASK = VETO_SIZE - 1;
 /** Ring entry tags. */
 export const T_NUMBER = 1;
 export const T_TRUE = 2;
@@ -86,19 +106,24 @@ export interface SharedControl {
   hdr: Int32Array;
   ringInts: Int32Array;
   ringNums: Float64Array;
+  /** The veto table: entry `vi` holds the seq of a job that must not start. */
+  vetoes: Int32Array;
 }
 
 /** Allocates the control buffer of one thread worker. */
 export function newControlBuffer(): SharedArrayBuffer {
-  return new SharedArrayBuffer(HEADER_INTS * 4 + RING_SIZE * 8 + RING_SIZE * 8);
+  return new SharedArrayBuffer(HEADER_INTS * 4 + RING_SIZE * 8 + RING_SIZE * 8 + VETO_SIZE * 4);
 }
 
 /** The views on a control buffer (made on each side). */
 export function controlViews(sab: SharedArrayBuffer): SharedControl {
+  const ring = HEADER_INTS * 4;
+  const nums = ring + RING_SIZE * 8;
   return {
     hdr: new Int32Array(sab, 0, HEADER_INTS),
-    ringInts: new Int32Array(sab, HEADER_INTS * 4, RING_SIZE * 2),
-    ringNums: new Float64Array(sab, HEADER_INTS * 4 + RING_SIZE * 8, RING_SIZE),
+    ringInts: new Int32Array(sab, ring, RING_SIZE * 2),
+    ringNums: new Float64Array(sab, nums, RING_SIZE),
+    vetoes: new Int32Array(sab, nums + RING_SIZE * 8, VETO_SIZE),
   };
 }
 
@@ -124,8 +149,10 @@ export interface WorkerInit {
   maxHeapUsed: number;
   /** Thread workers: the port the jobs and results travel on. */
   port?: NodeMessagePort;
-  /** Thread workers: the control buffer shared with the pool (running job, results ring). */
+  /** Thread workers: the control buffer shared with the pool (running job, results ring, vetoes). */
   control?: SharedArrayBuffer;
+  /** Process workers: the pool's pid (a worker whose parent changes has lost it, and dies). */
+  parentPid?: number;
 }
 
 // ------------------------------------------------------------------------------ transfer lists

@@ -1,9 +1,77 @@
 /**
- * The per-worker record of jobs in flight. (The pool's job queue is the shared `Deque` of
- * internal/ring.ts.)
+ * The two job lists: the executor's queue of jobs waiting for a worker ({@link JobQueue}), and each
+ * worker's record of the jobs it holds ({@link Inflight}).
  * @internal
  * @module
  */
+import { Deque } from "../internal/ring.js";
+import { QUEUED, type ExecutorFuture } from "./future.js";
+
+type Job = ExecutorFuture<unknown>;
+
+/**
+ * The jobs waiting for a worker, oldest first. A job cancelled while queued is only counted out
+ * (`dropped`): it stays in the deque until reached, and is skipped then (removing it from the middle
+ * would cost O(n) per cancel).
+ * @internal
+ */
+export class JobQueue {
+  private readonly _deque = new Deque<Job>();
+  private _live = 0;
+
+  /** Jobs waiting (cancelled ones not counted). */
+  get size(): number {
+    return this._live;
+  }
+
+  push(job: Job): void {
+    this._deque.push(job);
+    this._live++;
+  }
+
+  /** Puts jobs handed back by a worker at the front, in their order. */
+  putFront(jobs: readonly Job[]): void {
+    for (let i = jobs.length - 1; i >= 0; i--) {
+      this._deque.unshift(jobs[i]);
+      this._live++;
+    }
+  }
+
+  /** The oldest waiting job, or undefined. */
+  take(): Job | undefined {
+    if (this._live === 0) return undefined;
+    let job = this._deque.shift();
+    while (job !== undefined && job._job !== QUEUED) job = this._deque.shift();
+    if (job === undefined) this._live = 0;
+    else this._live--;
+    return job;
+  }
+
+  /** A queued job left the queue by itself (it was cancelled or settled). */
+  dropped(): void {
+    this._live--;
+  }
+
+  /** Empties the queue; returns the jobs that were waiting. */
+  takeAll(): Job[] {
+    const out: Job[] = [];
+    this._deque.forEach((j) => {
+      if (j._job === QUEUED) out.push(j);
+    });
+    this._deque.clear();
+    this._live = 0;
+    return out;
+  }
+
+  /** The jobs waiting (a snapshot). */
+  waiting(): Job[] {
+    const out: Job[] = [];
+    this._deque.forEach((j) => {
+      if (j._job === QUEUED) out.push(j);
+    });
+    return out;
+  }
+}
 
 /**
  * The jobs a worker holds, in send order. Outcomes arrive almost always in that order, so lookups

@@ -1,26 +1,51 @@
 /**
  * ThreadPoolExecutor: the pool on `worker_threads`. Each worker talks to the pool on its own
- * MessageChannel (so that results can be drained with `receiveMessageOnPort`) and shares one Int32
- * with it (which job it is running; see pool.ts).
+ * MessageChannel (so that results can be drained with `receiveMessageOnPort`) and shares a control
+ * buffer with it: which job it is running, a ring of plain results, and the veto table that stops a
+ * job pipelined into it from starting (protocol.ts).
  * @module
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type TransferListItem } from "node:worker_threads";
 import { BOOTSTRAP, tsxApiUrl, WORKER_ENTRY } from "./bootstrap.js";
-import { defaultThreadWorkers, Executor, WorkerSlot, type ExecutorOptions } from "./pool.js";
-import { controlViews, CTL_BELL, CTL_HEAD, CTL_TAIL, CTL_WAKE, DOOMED, newControlBuffer, RING_MASK, T_FALSE, T_NULL, T_NUMBER, T_TRUE, type SharedControl, type WorkerInit } from "./protocol.js";
+import type { ExecutorFuture } from "./future.js";
+import { defaultThreadWorkers, Executor } from "./pool.js";
+import type { ExecutorOptions } from "./options.js";
+import {
+  controlViews,
+  CTL_BELL,
+  CTL_HEAD,
+  CTL_RUNNING,
+  CTL_TAIL,
+  CTL_WAKE,
+  DOOMED,
+  newControlBuffer,
+  RING_MASK,
+  T_FALSE,
+  T_NULL,
+  T_NUMBER,
+  T_TRUE,
+  type SharedControl,
+  type WorkerInit,
+} from "./protocol.js";
+import { WorkerSlot, type SlotEvents, type SlotInit } from "./slot.js";
 
+type Job = ExecutorFuture<unknown>;
+
+/** One worker thread: its port, its shared control buffer (running job, results ring, vetoes). */
 class ThreadSlot extends WorkerSlot {
   readonly pipelined = true;
   private readonly _worker: Worker;
   private readonly _port: MessagePort;
   private readonly _ctl: Int32Array;
   private readonly _shared: SharedControl;
+  private readonly _events: SlotEvents;
   /** Next ring entry to read. */
   private _head = 0;
   private _refd = false;
 
-  constructor(pool: ThreadPoolExecutor, id: number) {
+  constructor({ id, settings, events }: SlotInit) {
     super(id);
+    this._events = events;
     const { port1, port2 } = new MessageChannel();
     this._port = port1;
     const control = newControlBuffer();
@@ -30,9 +55,9 @@ class ThreadSlot extends WorkerSlot {
       kind: "thread",
       entry: WORKER_ENTRY,
       tsxApi: tsxApiUrl(),
-      initializer: pool._initializer,
-      initargs: pool._initargs,
-      maxHeapUsed: pool._maxHeapUsed,
+      initializer: settings.initializer,
+      initargs: settings.initargs,
+      maxHeapUsed: settings.maxHeapUsed,
       port: port2,
       control,
     };
@@ -40,25 +65,30 @@ class ThreadSlot extends WorkerSlot {
       eval: true,
       workerData: init,
       transferList: [port2],
-      ...(pool._resourceLimits === undefined ? {} : { resourceLimits: pool._resourceLimits }),
-      ...(pool._execArgv === undefined ? {} : { execArgv: [...pool._execArgv] }),
-      name: `${pool._name} #${id}`,
+      ...(settings.resourceLimits === undefined ? {} : { resourceLimits: settings.resourceLimits }),
+      ...(settings.execArgv === undefined ? {} : { execArgv: [...settings.execArgv] }),
+      name: `${settings.name} #${id}`,
     });
     this._worker.unref();
     port1.on("message", (m: unknown) => {
-      pool._beginDrain();
-      pool._onMessage(this, m);
+      events.message(this, m);
       let r: { message: unknown } | undefined;
-      while (!this.dead && (r = receiveMessageOnPort(port1)) !== undefined) pool._onMessage(this, r.message);
-      this._drainRing(pool);
-      pool._endDrain(this);
+      while (!this.dead && (r = receiveMessageOnPort(port1)) !== undefined) events.message(this, r.message);
+      this._drainRing();
+      events.reportsDone(this);
     });
     port1.unref();
     this._worker.on("error", (e: unknown) => {
       if (this.crashError === undefined) this.crashError = e;
     });
     this._worker.on("exit", (code: number) => {
-      pool._onExit(this, code, null);
+      if (!this.dead) {
+        // Results it posted before dying are still in the port and the ring: report them first.
+        let r: { message: unknown } | undefined;
+        while ((r = receiveMessageOnPort(port1)) !== undefined) events.message(this, r.message);
+        this._drainRing();
+        events.exited(this, code, null);
+      }
       port1.close();
     });
   }
@@ -79,15 +109,29 @@ class ThreadSlot extends WorkerSlot {
   }
 
   runningSeq(): number {
-    const v = Atomics.load(this._ctl, 0);
+    const v = Atomics.load(this._ctl, CTL_RUNNING);
     if (v === DOOMED) return this.doomedSeq;
     return v;
   }
 
-  doom(seq: number): boolean {
-    if (Atomics.compareExchange(this._ctl, 0, seq, DOOMED) !== seq) return false;
-    this.doomedSeq = seq;
+  isRunning(job: Job): boolean {
+    return this.runningSeq() === job._seq;
+  }
+
+  doom(job: Job): boolean {
+    if (Atomics.compareExchange(this._ctl, CTL_RUNNING, job._seq, DOOMED) !== job._seq) return false;
+    this.doomedSeq = job._seq;
     this.accepting = false;
+    return true;
+  }
+
+  veto(job: Job): boolean {
+    if (job._vetoed) return true;
+    if (job._vi < 0) return false;
+    // Write, then read: the worker claims, then reads (see "Vetoes" in protocol.ts).
+    Atomics.store(this._shared.vetoes, job._vi, job._seq);
+    if (Atomics.load(this._ctl, CTL_RUNNING) === job._seq) return false;
+    job._vetoed = true;
     return true;
   }
 
@@ -98,15 +142,10 @@ class ThreadSlot extends WorkerSlot {
     else this._worker.unref();
   }
 
-  drainPending(handle: (msg: unknown) => void, pool: Executor): void {
-    let r: { message: unknown } | undefined;
-    while ((r = receiveMessageOnPort(this._port)) !== undefined) handle(r.message);
-    this._drainRing(pool);
-  }
-
   /** Reads the results the worker published in the ring (see protocol.ts), then re-arms the bell. */
-  private _drainRing(pool: Executor): void {
+  private _drainRing(): void {
     const { hdr, ringInts, ringNums } = this._shared;
+    const events = this._events;
     let head = this._head;
     for (;;) {
       const tail = Atomics.load(hdr, CTL_TAIL);
@@ -114,7 +153,7 @@ class ThreadSlot extends WorkerSlot {
         const i = head & RING_MASK;
         const tag = ringInts[2 * i + 1];
         const v = tag === T_NUMBER ? ringNums[i] : tag === T_TRUE ? true : tag === T_FALSE ? false : tag === T_NULL ? null : undefined;
-        pool._ringResult(this, ringInts[2 * i], v);
+        events.result(this, ringInts[2 * i], v);
         head = (head + 1) | 0;
       }
       this._head = head;
@@ -132,17 +171,8 @@ class ThreadSlot extends WorkerSlot {
  * CPU-bound or blocking work off the event loop and await it as tsaio Futures. Work is named by
  * module and export ({@link workerModule}) or sent as a self-contained function.
  *
- * | option | default | |
- * | --- | --- | --- |
- * | `maxWorkers` | `min(32, cpus + 4)` | threads start on demand, idle ones exit after `idleTimeout` |
- * | `initializer`, `initargs` | none | run in each worker first; a failure breaks the pool |
- * | `maxTasksPerWorker` | never | replace a worker after that many jobs |
- * | `idleTimeout` | 60 000 ms | idle workers never keep the process alive |
- * | `resourceLimits` | Node's | heap/stack limits; a worker over them dies, its job fails |
- * | `timeout` | none | per-job, counted from the job's start |
- * | `cancelGracePeriod` | 3 000 ms | then a cancelled job's worker is terminated |
- * | `maxHeapUsed` | never | recycle a worker between jobs past this heap size |
- * | `execArgv` | this process's | e.g. loaders |
+ * Options: see the table on {@link ExecutorOptions} (`maxWorkers` defaults to `min(32, cpus + 4)`;
+ * threads start on demand unless `prestart`, and idle ones exit after `idleTimeout`).
  *
  * Threads share `SharedArrayBuffer`s and can receive transferred buffers (`transfer()`), so data
  * can cross without copies.
@@ -161,7 +191,7 @@ export class ThreadPoolExecutor extends Executor {
   }
 
   /** @internal */
-  protected _spawn(id: number): WorkerSlot {
-    return new ThreadSlot(this, id);
+  protected _spawn(init: SlotInit): WorkerSlot {
+    return new ThreadSlot(init);
   }
 }

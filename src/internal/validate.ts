@@ -67,3 +67,39 @@ export function signalOf(options: unknown, fnName: string): AbortSignal | undefi
   checkSignal(signal, fnName);
   return signal;
 }
+
+/** Whether `v` is an integer number (Infinity and NaN are not). */
+export function isInt(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v);
+}
+
+/**
+ * A duration in ms: a number >= 0 (Infinity allowed: never), or undefined (the default), or null when
+ * `allowNull` (none). TypeError if not a number, RangeError if NaN or negative.
+ */
+export function checkMs(value: unknown, fnName: string, argName: string, allowNull: boolean): asserts value is number | null | undefined {
+  if (value === undefined || (allowNull && value === null)) return;
+  if (typeof value !== "number") throw new TypeError(`${fnName}: \`${argName}\` must be a number of milliseconds${allowNull ? " or null" : ""}, got ${describe(value)}`);
+  if (Number.isNaN(value) || value < 0) throw new RangeError(`${fnName}: \`${argName}\` must be >= 0 milliseconds, got ${value}`);
+}
+
+/**
+ * An integer >= `min`, or undefined (the default), or null when `allowNull`: "`argName` must be an
+ * integer >= min[ or null], got …" (TypeError if not a number, RangeError otherwise).
+ */
+export function checkIntAtLeast(value: unknown, fnName: string, argName: string, min: number, allowNull = false): asserts value is number | null | undefined {
+  if (value === undefined || (allowNull && value === null)) return;
+  if (isInt(value) && value >= min) return;
+  const text = `${fnName}: \`${argName}\` must be an integer >= ${min}${allowNull ? " or null" : ""}, got `;
+  if (typeof value !== "number") throw new TypeError(text + describe(value));
+  throw new RangeError(text + String(value));
+}
+
+/** A finite number > 0 (or >= `min` when given), or undefined: "`argName` must be a number …". */
+export function checkPositive(value: unknown, fnName: string, argName: string, unit: string, min = 0): asserts value is number | undefined {
+  if (value === undefined) return;
+  if (typeof value !== "number") throw new TypeError(`${fnName}: \`${argName}\` must be a number of ${unit}, got ${describe(value)}`);
+  if (!Number.isFinite(value) || (min > 0 ? value < min : value <= 0)) {
+    throw new RangeError(`${fnName}: \`${argName}\` must be a finite number ${min > 0 ? `>= ${min}` : "> 0"} ${unit}, got ${value}`);
+  }
+}
