@@ -6,10 +6,75 @@
 import { inspect } from "node:util";
 import { runningLoop } from "../context.js";
 import { GatheringFuture, ShieldFuture } from "../combinators.js";
-import { Future, WaiterFuture } from "../futures.js";
+import { ExecutorFuture } from "../executors/future.js";
+import { Future, PENDING, WaiterFuture } from "../futures.js";
+import { Channel } from "../internal/channel.js";
+import { Waiter } from "../internal/waiters.js";
+import { CapacityLimiter, RateLimiter, RWLock, RWLockSide } from "../limiters.js";
+import { Barrier, Condition, Event, Lock, Semaphore } from "../locks.js";
 import type { Loop } from "../loop.js";
-import { groupParent } from "../taskgroups.js";
+import { Queue } from "../queues.js";
+import { groupParent, TaskGroup } from "../taskgroups.js";
 import { Task } from "../tasks.js";
+import { Timeout } from "../timeouts.js";
+
+/**
+ * Options of {@link taskTree}, {@link formatTaskTree} and `describeWait`.
+ *
+ * By default the tree shows what a task waits on by its *state* — `<Queue maxsize=10 qsize=3
+ * getters=0>`, `<Lock locked waiters=2>` — never by its contents (a queue's items, a future's
+ * result), because the tree is meant to be printed, logged and read from outside the process
+ * (`tsaio ps`/`pstree`). `util.inspect` of the objects themselves still shows contents, as
+ * asyncio's `repr` does.
+ */
+export interface TreeOptions {
+  /** Show contents too (a queue's first items, a finished future's result). Default false. */
+  contents?: boolean;
+}
+
+/** tsaio objects whose `util.inspect` shows state only (sizes, counts, flags), never contents. */
+const STATE_ONLY: readonly (abstract new (...args: never[]) => object)[] = [
+  Lock,
+  Event,
+  Condition,
+  Semaphore,
+  Barrier,
+  RWLock,
+  RWLockSide,
+  CapacityLimiter,
+  RateLimiter,
+  Channel,
+  TaskGroup,
+  Timeout,
+];
+/** The same, for classes that are not exported (stages' pumps, imap's iterator). */
+const STATE_ONLY_NAMES = new Set(["Pumped", "Imap"]);
+/** Futures whose pending `util.inspect` shows state only. */
+const STATE_ONLY_FUTURE_INSPECT = new Set<unknown>([Future.prototype[inspect.custom], ExecutorFuture.prototype[inspect.custom]]);
+
+/** What a task waits on (a primitive, a queue…), by state only unless `contents`. */
+function describeOwner(owner: object, contents: boolean): string {
+  if (contents) return inspect(owner);
+  if (owner instanceof Queue) {
+    const q = owner as Queue<unknown>;
+    let s = `<${q.constructor.name} maxsize=${q.maxsize} qsize=${q.qsize()}`;
+    if (q._getters.nIn > 0) s += ` getters=${q._getters.nIn}`;
+    if (q._putters.nIn > 0) s += ` putters=${q._putters.nIn}`;
+    if (q._unfinished > 0) s += ` unfinished=${q._unfinished}`;
+    if (q._isShutdown) s += " shutdown";
+    return s + ">";
+  }
+  if (STATE_ONLY.some((c) => owner instanceof c) || STATE_ONLY_NAMES.has(owner.constructor?.name)) return inspect(owner);
+  return `<${owner.constructor?.name ?? "Object"}>`;
+}
+
+/** A future, by state only unless `contents` (a finished future's result is contents). */
+function describeFuture(fut: Future<unknown>, contents: boolean): string {
+  if (contents) return inspect(fut);
+  const custom = (fut as unknown as Record<symbol, unknown>)[inspect.custom];
+  if (fut._state === PENDING && STATE_ONLY_FUTURE_INSPECT.has(custom)) return inspect(fut);
+  return `<${fut.constructor.name} ${fut._state === PENDING ? "pending" : fut.cancelled() ? "cancelled" : "finished"}>`;
+}
 
 /** One task in the tree returned by {@link taskTree}. */
 export interface TaskNode {
@@ -35,24 +100,28 @@ function awaitedTasks(fut: Future<unknown>, seen: Set<Future<unknown>>): Task<un
   return [];
 }
 
-/** What `fut` is, in words, for a task waiting on it. */
-export function describeWait(task: Task<unknown>): string {
+/** What `task` waits on, in words: by state only (sizes, counts), unless `options.contents`. @internal */
+export function describeWait(task: Task<unknown>, options: TreeOptions = {}): string {
+  const contents = options.contents === true;
   const w = task._futWaiter;
   if (w === null && task._loop._stepping === task) return "nothing: it is running now";
-  if (w === null) return task._waitingOnText();
+  if (w === null) return task._waitingOnText(); // no future: "a foreign promise", "its first step"…
   if (w instanceof Task) return `task ${JSON.stringify(w.name)}`;
   if (w instanceof GatheringFuture) return `gather of ${w._children.length}`;
   if (w instanceof ShieldFuture) return "shield";
-  if (w instanceof WaiterFuture) return inspect(w._owner);
+  if (w instanceof WaiterFuture && w._state === PENDING) return describeOwner(w._owner, contents);
+  if (w instanceof Waiter && w._state === PENDING) return describeOwner(w._list.owner, contents);
   // A sleep's future is its own timer (tasks.ts SleepFuture): armed, it has a deadline.
   const sleepy = w as { _armed?: boolean; _when?: number };
   if (sleepy._armed === true) return `sleep (${Math.max(0, Math.round((sleepy._when as number) - w._loop.time()))} ms left)`;
-  return inspect(w);
+  return describeFuture(w, contents);
 }
 
 /**
  * The pending tasks of `loop` (default: the running loop) as a forest: a task's children are the
  * tasks it awaits, directly or through `gather`/`shield`, and the children of task groups it runs.
+ * What each task waits on is told by state (`<Queue maxsize=10 qsize=3>`), never by contents,
+ * unless `options.contents` (see {@link TreeOptions}).
  * @example
  * ```ts
  * import { run, createTask, sleep, taskTree } from "tsaio";
@@ -64,7 +133,7 @@ export function describeWait(task: Task<unknown>): string {
  * });
  * ```
  */
-export function taskTree(loop?: Loop): TaskNode[] {
+export function taskTree(loop?: Loop, options: TreeOptions = {}): TaskNode[] {
   const l = loop ?? runningLoop();
   const tasks = l._pendingTasks().filter((t) => !t.done());
   const parentOf = new Map<Task<unknown>, Task<unknown>>();
@@ -79,7 +148,7 @@ export function taskTree(loop?: Loop): TaskNode[] {
   }
   const nodes = new Map<Task<unknown>, TaskNode>();
   for (const t of tasks) {
-    nodes.set(t, { task: t, name: t.name, waitingOn: describeWait(t), state: t.cancelling() > 0 ? "cancelling" : "pending", children: [] });
+    nodes.set(t, { task: t, name: t.name, waitingOn: describeWait(t, options), state: t.cancelling() > 0 ? "cancelling" : "pending", children: [] });
   }
   const roots: TaskNode[] = [];
   for (const t of tasks) {
@@ -104,7 +173,8 @@ function isAncestor(node: TaskNode, of: TaskNode, parentOf: Map<Task<unknown>, T
 }
 
 /**
- * The task tree as indented text, like `python -m asyncio pstree`.
+ * The task tree as indented text, like `python -m asyncio pstree`; by state, not contents, unless
+ * `options.contents` (see {@link TreeOptions}).
  * @example
  * ```ts
  * import { run, createTask, sleep, formatTaskTree } from "tsaio";
@@ -118,7 +188,7 @@ function isAncestor(node: TaskNode, of: TaskNode, parentOf: Map<Task<unknown>, T
  * });
  * ```
  */
-export function formatTaskTree(loop?: Loop): string {
+export function formatTaskTree(loop?: Loop, options: TreeOptions = {}): string {
   const lines: string[] = [];
   const walk = (nodes: TaskNode[], prefix: string): void => {
     nodes.forEach((n, i) => {
@@ -128,6 +198,6 @@ export function formatTaskTree(loop?: Loop): string {
       walk(n.children, prefix + (last ? "    " : "│   "));
     });
   };
-  walk(taskTree(loop), "");
+  walk(taskTree(loop, options), "");
   return lines.length === 0 ? "(no pending tasks)" : lines.join("\n");
 }
