@@ -11,7 +11,12 @@
  * - `retry()` with exponential backoff and full jitter for 5xx answers, timeouts and network errors;
  * - de-duplication of URLs (fragments removed) before they are queued;
  * - the CPU step (parse the links, hash the text) on a `ThreadPoolExecutor`, so the event loop stays
- *   free for the sockets.
+ *   free for the sockets, under a time limit of its own.
+ *
+ * It is written for servers nobody vouches for: a body is capped on its *decoded* size while it
+ * streams in (a gzip bomb stops at `maxBytes`, whatever its Content-Length says), the analysis is
+ * linear in the page's size (analyze.ts), a page's declared charset is honoured, and `maxPages`
+ * has a finite default (a spider trap, a site of endless generated links, ends).
  *
  * `crawl()` fills a {@link CrawlStats} as it goes, so whoever holds it can show progress and, when the
  * crawl is interrupted, report what was done.
@@ -31,7 +36,6 @@ import {
   ThreadPoolExecutor,
   timeout,
   TimeoutError,
-  transfer,
   workerModule,
 } from "tsaio";
 import { analyze, type Analysis } from "./analyze.js";
@@ -53,14 +57,16 @@ export interface CrawlOptions {
   retries?: number;
   /** Delay before the first retry (ms); doubled for each next one, then fully jittered. Default 200. */
   backoff?: number;
-  /** The most URLs fetched (links beyond are ignored). Default: no limit. */
+  /** The most URLs fetched (links beyond are ignored). Default 1,000; `Infinity` for no limit. */
   maxPages?: number;
   /** Follow links to other hosts too. Default false: stay on the start URLs' hosts. */
   allHosts?: boolean;
   /** Follow links at all (false: fetch the start URLs only). Default true. */
   follow?: boolean;
-  /** Largest body read (bytes); a bigger page fails as "too large". Default 10 MB. */
+  /** Largest body read (bytes, once decoded); a bigger page fails as "too large". Default 10 MB. */
   maxBytes?: number;
+  /** Time limit of one page's analysis in the pool (ms); past it the page fails as "analysis timeout". Default 10,000. */
+  analysisTimeout?: number;
   /**
    * The executor running the CPU step. Default: a ThreadPoolExecutor made and shut down by `crawl`.
    * `null` runs it on the event loop instead (only to measure what the pool saves: don't).
@@ -144,11 +150,17 @@ export class TooLargeError extends Error {
   override name = "TooLargeError";
 }
 
+/** A page whose analysis took longer than `analysisTimeout`. */
+export class AnalysisTimeoutError extends Error {
+  override name = "AnalysisTimeoutError";
+}
+
 /** The kind under which a failure is counted. */
 export function failureKind(error: unknown): string {
   if (error instanceof TimeoutError) return "timeout";
   if (error instanceof HttpError) return `http ${error.status}`;
   if (error instanceof TooLargeError) return "too large";
+  if (error instanceof AnalysisTimeoutError) return "analysis timeout";
   if (isNetworkError(error)) return networkCode(error) === "" ? "network" : `network ${networkCode(error)}`;
   return error instanceof Error ? `error ${error.name}` : "error";
 }
@@ -187,7 +199,7 @@ function normalize(url: string | URL, base?: string): string | null {
 }
 
 type Fetched =
-  | { kind: "page"; status: number; body: ArrayBuffer }
+  | { kind: "page"; status: number; body: ArrayBuffer; contentType: string }
   | { kind: "redirect"; status: number; location: string }
   | { kind: "other"; status: number; contentType: string };
 
@@ -206,7 +218,8 @@ export async function crawl(options: CrawlOptions, stats = new CrawlStats()): Pr
   const requestTimeout = options.timeout ?? 10_000;
   const retries = options.retries ?? 2;
   const backoff = options.backoff ?? 200;
-  const maxPages = options.maxPages ?? Infinity;
+  const maxPages = options.maxPages ?? 1_000;
+  const analysisTimeout = options.analysisTimeout ?? 10_000;
   const maxBytes = options.maxBytes ?? 10 * 2 ** 20;
   const follow = options.follow ?? true;
   const headers = { "user-agent": options.userAgent ?? "tsaio-crawler/0.1", accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1" };
@@ -275,7 +288,7 @@ export async function crawl(options: CrawlOptions, stats = new CrawlStats()): Pr
             await res.body?.cancel();
             return { kind: "other", status: res.status, contentType };
           }
-          return { kind: "page", status: res.status, body: await readBody(res, maxBytes, stats) };
+          return { kind: "page", status: res.status, body: await readBody(res, maxBytes, stats), contentType };
         });
       } catch (e) {
         if (e instanceof TimeoutError) stats.timeouts++;
@@ -313,8 +326,8 @@ export async function crawl(options: CrawlOptions, stats = new CrawlStats()): Pr
         return;
       }
       const bytes = fetched.body.byteLength;
-      // The CPU step, in a worker thread; the body is moved there, not copied.
-      analysed = pool === null ? analyze(fetched.body, url) : await pool.submit(analysis.fns.analyze, transfer(fetched.body, [fetched.body]), url);
+      // The CPU step, in a worker thread, under its own time limit; the body is moved there, not copied.
+      analysed = pool === null ? analyze(fetched.body, url, fetched.contentType) : await analyzeIn(pool, fetched.body, url, fetched.contentType, analysisTimeout);
       stats.pages++;
       if (texts.has(analysed.textHash)) stats.duplicates++;
       else texts.add(analysed.textHash);
@@ -370,18 +383,35 @@ export async function warmUp(pool: Executor, threads: number): Promise<void> {
   await gather(Array.from({ length: threads }, () => pool.submit(analysis.fns.analyze, new ArrayBuffer(0), "http://warm.up/")));
 }
 
-/** Reads a body of at most `limit` bytes into one ArrayBuffer (it will be moved to a worker). */
+/** The CPU step in `pool`: the body moved to the worker, the job stopped if it takes longer than `ms`. */
+async function analyzeIn(pool: Executor, body: ArrayBuffer, url: string, contentType: string, ms: number): Promise<Analysis> {
+  try {
+    return await pool.submitWith({ timeout: ms, transfer: [body] }, analysis.fns.analyze, body, url, contentType);
+  } catch (e) {
+    // The pool's own TimeoutError (the job was stopped): not a request timeout, and not worth a retry.
+    if (e instanceof TimeoutError) throw new AnalysisTimeoutError(`the analysis took more than ${ms} ms`, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * Reads a body of at most `limit` bytes — counted once decoded, as it streams in — into one
+ * ArrayBuffer (it will be moved to a worker). fetch decodes gzip, deflate and br itself, so the
+ * Content-Length of a compressed body says nothing about the bytes it decodes to (1 MB of gzip can
+ * be 1 GiB of zeros): only an uncompressed body of a known, allowed size is read in one go.
+ */
 async function readBody(res: Response, limit: number, stats: CrawlStats): Promise<ArrayBuffer> {
   const length = res.headers.get("content-length");
   if (length !== null && Number(length) > limit) {
     await res.body?.cancel();
     throw new TooLargeError(`${length} bytes (limit ${limit})`);
   }
-  if (length !== null) {
-    // The usual case: the size is known and allowed, read it in one go (cheaper than by chunks).
+  const encoding = (res.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  if (length !== null && (encoding === "" || encoding === "identity")) {
+    // The usual case: the size is known and allowed, and the message framing holds the body to it:
+    // read it in one go (cheaper than by chunks).
     const body = await res.arrayBuffer();
     stats.bytes += body.byteLength;
-    if (body.byteLength > limit) throw new TooLargeError(`${body.byteLength} bytes once decoded (limit ${limit})`);
     return body;
   }
   const chunks: Uint8Array[] = [];
@@ -390,7 +420,8 @@ async function readBody(res: Response, limit: number, stats: CrawlStats): Promis
     for await (const chunk of res.body) {
       size += chunk.byteLength;
       stats.bytes += chunk.byteLength;
-      if (size > limit) throw new TooLargeError(`more than ${limit} bytes`); // leaving the loop cancels the stream
+      // Leaving the loop cancels the stream: the decoding stops and the connection is closed.
+      if (size > limit) throw new TooLargeError(`more than ${limit} bytes${encoding === "" ? "" : ` once decoded (${encoding})`}`);
       chunks.push(chunk);
     }
   }

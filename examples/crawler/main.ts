@@ -33,7 +33,9 @@ Options:
   --sample <n>         pages fetched again with concurrency 1 to measure the speed-up
                        (default 20; 0 skips it)
   --all-hosts          follow links to other hosts too
-  --json               print the report as one JSON object on stdout (progress goes to stderr)
+  --json               print the report as one JSON object on stdout (progress goes to stderr);
+                       through npm, add --silent so that npm's own lines stay out of it:
+                       npm start --silent -- --json > report.json
   -h, --help           print this help
 
 Exit status: 0 crawled, 1 nothing could be fetched, 2 bad options, 130 interrupted (Ctrl-C).`;
@@ -149,7 +151,7 @@ async function main(cli: Cli): Promise<number> {
     await warmUp(pool, cpuThreads); // start the threads now, not when the first page arrives
     loopDelay.enable();
     try {
-      const options = { url, concurrency: cli.concurrency, perHost: cli.perHost, timeout: cli.timeout, retries: cli.retries, maxPages: cli.maxPages, allHosts: cli.allHosts, pool };
+      const options = { url, concurrency: cli.concurrency, perHost: cli.perHost, timeout: cli.timeout, retries: cli.retries, maxPages: cli.maxPages ?? Infinity, allHosts: cli.allHosts, pool };
       await withProgress(stats, out, () => crawl(options, stats));
     } finally {
       loopDelay.disable();
@@ -173,6 +175,12 @@ async function main(cli: Cli): Promise<number> {
   }
   return stats.pages === 0 ? 1 : 0;
 }
+
+// `npm start -- --help | head` or `… --json | jq .pages` may close stdout early: that is no error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") throw e;
+  process.exit(process.exitCode ?? 0);
+});
 
 let cli: Cli | "help";
 try {
