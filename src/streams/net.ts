@@ -24,6 +24,7 @@ import { abortedError, plainResume, WaiterList } from "../internal/waiters.js";
 import type { Loop } from "../loop.js";
 import { cancelOnAbort, type Task } from "../tasks.js";
 import { checkLimit, DEFAULT_LIMIT, StreamReader } from "./reader.js";
+import { LongTimeout } from "../internal/timers.js";
 import { handshakeTimeoutError, type Ssl, type SslOption, sslOf } from "./tls.js";
 import { StreamTransport, untilEvent } from "./transport.js";
 import { SSL_HANDSHAKE_TIMEOUT, StreamWriter } from "./writer.js";
@@ -271,8 +272,11 @@ export class Server implements AsyncDisposable {
   /** @internal */ readonly _unix: string | null;
   /** @internal */ readonly _noDelay: boolean;
   /** @internal */ readonly _keepAlive: boolean;
+  /** @internal */ _handshakeMs = SSL_HANDSHAKE_TIMEOUT;
   /** @internal Open connections (asyncio's `_clients`). */
   readonly _clients = new Set<StreamTransport>();
+  /** @internal TLS connections still in their handshake (their raw sockets). */
+  readonly _handshaking = new Set<net.Socket>();
   /** @internal Handler tasks still running. */
   readonly _tasks = new Set<Task<unknown>>();
   /** @internal */ _serving = false;
@@ -330,7 +334,7 @@ export class Server implements AsyncDisposable {
       this._servingForever = null;
       f.cancel();
     }
-    if (this._clients.size === 0) this._wakeup();
+    if (this._idle()) this._wakeup();
   }
 
   /** Closes every connection, after sending what was written to it (asyncio 3.13). */
@@ -402,6 +406,7 @@ export class Server implements AsyncDisposable {
       this._tasksDone ??= new WaiterFuture<void>(this._loop, this);
       await this._tasksDone;
     }
+    for (const raw of [...this._handshaking]) raw.destroy();
     for (const t of [...this._clients]) {
       // Unsent data nobody can drain any more would hold the close forever: drop it.
       if (t._stream.writableLength > 0) t.abort();
@@ -411,13 +416,15 @@ export class Server implements AsyncDisposable {
   }
 
   /** @internal A listening socket accepted `sock`. */
-  _accept(sock: net.Socket): void {
+  _accept(sock: net.Socket, afterHandshake = false): void {
     const loop = this._loop;
-    if (this._servers === null || loop.isClosed()) {
+    // A handshake that began before close() still makes a connection (asyncio attaches TLS
+    // transports when they are made, before their handshake).
+    if ((this._servers === null && !afterHandshake) || loop.isClosed()) {
       sock.destroy();
       return;
     }
-    if (this._unix === null) {
+    if (this._unix === null && !afterHandshake) {
       if (this._noDelay) sock.setNoDelay(true);
       if (this._keepAlive) sock.setKeepAlive(true);
     }
@@ -464,10 +471,54 @@ export class Server implements AsyncDisposable {
     }
   }
 
+  /**
+   * @internal A client connected to a TLS server: the handshake runs over `raw` (as `startTls()`
+   * does), bounded by `sslHandshakeTimeout`; until it ends the socket counts as a connection
+   * (`waitClosed()` waits for it, the structured shutdown destroys it).
+   */
+  _handshake(raw: net.Socket): void {
+    const ssl = this._ssl as Ssl;
+    if (this._servers === null || this._loop.isClosed()) {
+      raw.destroy();
+      return;
+    }
+    if (this._unix === null) {
+      if (this._noDelay) raw.setNoDelay(true);
+      if (this._keepAlive) raw.setKeepAlive(true);
+    }
+    this._handshaking.add(raw);
+    const sock = new tls.TLSSocket(raw, { isServer: true, secureContext: ssl.context, ...ssl.options });
+    const ms = this._handshakeMs;
+    const timer = ms === Infinity ? null : new LongTimeout(() => sock.destroy(), ms, true);
+    const end = (): void => {
+      timer?.cancel();
+      sock.removeListener("error", fail);
+      sock.removeListener("close", fail);
+      if (this._handshaking.delete(raw) && this._idle()) this._wakeup();
+    };
+    const fail = (): void => {
+      end();
+      sock.destroy(); // a failed handshake ends the connection (node:tls drops it too)
+    };
+    sock.on("error", fail);
+    sock.once("close", fail);
+    sock.once("secure", () => {
+      end();
+      // requestCert with rejectUnauthorized (its default): a client without a trusted certificate is refused.
+      if (ssl.options.requestCert === true && ssl.options.rejectUnauthorized !== false && !clientVerified(sock)) sock.destroy();
+      else this._accept(sock as net.Socket, true);
+    });
+  }
+
   private readonly _detach = (t: StreamTransport): void => {
     this._clients.delete(t);
-    if (this._clients.size === 0 && this._servers === null) this._wakeup();
+    if (this._idle()) this._wakeup();
   };
+
+  /** Closed, and no connection left (asyncio's condition for waking `wait_closed`). */
+  private _idle(): boolean {
+    return this._servers === null && this._clients.size === 0 && this._handshaking.size === 0;
+  }
 
   private _wakeup(): void {
     if (this._woken) return;
@@ -592,21 +643,14 @@ function removeStaleSocket(path: string): void {
 async function listenAll(server: Server, c: Common, listens: net.ListenOptions[]): Promise<void> {
   const loop = server._loop;
   const servers = server._servers as net.Server[];
+  server._handshakeMs = c.handshakeMs;
   const onError = (err: unknown): void => {
     // An error after listening (an accept failing, e.g. EMFILE) must not kill the process.
     loop.callExceptionHandler({ message: "Server error", exception: err, server });
   };
   try {
     for (const opts of listens) {
-      let s: net.Server;
-      if (c.ssl !== null) {
-        s = tls.createServer({ secureContext: c.ssl.context, ...c.ssl.options, allowHalfOpen: true, handshakeTimeout: c.handshakeMs } as tls.TlsOptions);
-        s.on("secureConnection", (sock: tls.TLSSocket) => server._accept(sock));
-        // A client whose handshake fails is dropped by node:tls; nothing to report.
-        s.on("tlsClientError", noop);
-      } else {
-        s = net.createServer({ allowHalfOpen: true }, (sock) => server._accept(sock));
-      }
+      const s = net.createServer({ allowHalfOpen: true }, c.ssl === null ? (sock) => server._accept(sock) : (sock) => server._handshake(sock));
       servers.push(s);
       s.listen(opts);
       await untilListening(loop, s, server, c.signal);
@@ -620,7 +664,17 @@ async function listenAll(server: Server, c: Common, listens: net.ListenOptions[]
   server._label = servers.map((s) => labelOf(s.address())).join(",");
 }
 
-function noop(): void {}
+/**
+ * Whether the client's certificate was verified. node:tls's own server checks this after the
+ * handshake (OpenSSL accepts any certificate and Node judges it later); a TLSSocket made by hand has
+ * to ask its handle. Fails closed if that handle ever changes shape.
+ */
+function clientVerified(sock: tls.TLSSocket): boolean {
+  const h = (sock as unknown as { _handle?: { verifyError?: () => unknown } })._handle;
+  if (h === undefined || typeof h.verifyError !== "function") return false;
+  const err = h.verifyError();
+  return err === null || err === undefined;
+}
 
 function labelOf(a: net.AddressInfo | string | null): string {
   if (a === null) return "?";
