@@ -18,13 +18,16 @@
  * undefined, native/bound functions are refused; `currentTask` is in scope in the worker.
  *
  * ## Cancellation reaches the worker: ask first, kill second
- * Each job runs in its own tsaio Task in the worker, so `currentTask().signal` aborts and tsaio
- * awaits throw `CancelledError` when the job is cancelled (by `future.cancel()`, a cancelled awaiting
- * task, `timeout()`, a per-job `timeout` counted from the job's start, or an AbortSignal). A job
- * that has not ended `cancelGracePeriod` ms later (or at once with `cancel(msg, { force: true })`)
- * has its worker terminated and replaced; a shared control word tells exactly which job a thread
- * worker is running, so no other job ever dies with it (jobs it held but had not started go back to
- * the queue). The future ends at once; `future.stopped()` resolves when the capacity is free again.
+ * A job cancelled before it started never starts — also one already waiting inside a thread worker
+ * behind a running job (a veto in shared memory stops it). A running job runs in its own tsaio Task
+ * in the worker, so `currentTask().signal` aborts and tsaio awaits throw `CancelledError` when the
+ * job is cancelled (by `future.cancel()`, a cancelled awaiting task, `timeout()`, a per-job
+ * `timeout` counted from the job's start, or an AbortSignal). A job that has not ended
+ * `cancelGracePeriod` ms later (or at once with `cancel(msg, { force: true })`) has its worker
+ * terminated and replaced; a shared control word tells exactly which job a thread worker is
+ * running, so no other job ever dies with it (jobs it held but had not started go back to the
+ * queue). The future ends at once; `future.stopped()` resolves when the capacity is free again.
+ * `running()` is true from the moment a job can start: for a process worker, once it is sent.
  *
  * ## Crashes lose nothing silently
  * A worker that dies (uncaught error, `process.exit`, out of memory under `resourceLimits`, a
@@ -40,10 +43,14 @@
  *   arguments and return values). A job whose *transferred* arguments went to a worker that died
  *   before starting it fails (its data went with the worker) instead of being re-run.
  * - Process workers: no SharedArrayBuffer, no transfers (copies), one job at a time per process.
- * - Per-job timeouts and grace periods run on the real clock, even under a virtual-clock loop.
+ * - Per-job timeouts and grace periods run on the real clock, even under a virtual-clock loop;
+ *   Infinity means never, and delays past 2³¹−1 ms are re-armed (never cut short).
+ * - A process worker whose parent dies (even by SIGKILL) dies too, within ~100 ms, whatever its job
+ *   is doing: a watchdog thread in each worker process checks its parent.
  * @module
  */
-export { Executor, type ExecutorOptions, type JobOptions, type ExecutorMapOptions, type ShutdownOptions } from "./pool.js";
+export { Executor } from "./pool.js";
+export type { ExecutorOptions, JobOptions, ExecutorMapOptions, ShutdownOptions } from "./options.js";
 export { ThreadPoolExecutor } from "./thread.js";
 export { ProcessPoolExecutor } from "./process.js";
 export { ExecutorFuture, type CancelOptions } from "./future.js";

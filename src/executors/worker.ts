@@ -4,7 +4,11 @@
  * loop, so that job code sees `currentTask()` and its `signal`, and tsaio awaits inside it are
  * cancellation points. Every outcome is posted (or, for plain values in a thread worker, published
  * in the shared results ring) at once, never buffered, so a worker that dies has reported
- * everything it finished. An idle thread worker blocks in `Atomics.wait` (see "idle wait").
+ * everything it finished. An idle thread worker blocks in `Atomics.wait` (see "idle wait"). A
+ * thread worker claims each job in shared memory before starting it and skips a job the pool
+ * vetoed (protocol.ts); a process worker runs a watchdog thread that kills it if its parent dies
+ * (watchdog.ts). Loading functions: worker-fns.ts; reporting outcomes: worker-out.ts; starting a
+ * job's task eagerly: eager.ts.
  * @internal
  * @module
  */
