@@ -4,6 +4,7 @@
  * a start script that does not rebuild the library, a passing run without alarming noise).
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -147,4 +148,21 @@ test("no package in the lockfile has `engines` that exclude Node 20 (npm install
     for (const v of versions) if (!satisfies(v, range)) excluded.push(`${path.replace(/^.*node_modules\//, "")}@${pkg.version} needs node ${range} (not ${v})`);
   }
   assert.deepEqual(excluded, []);
+});
+
+// ------------------------------------------------------------------------ a passing run is quiet
+
+test("npm test's runner captures the V8 out-of-memory report of a child a test kills on purpose", async () => {
+  // test/executors/crash.test.ts runs a worker out of memory; its "FATAL ERROR … JavaScript heap out
+  // of memory" report and native stack used to fill a passing `npm test`. The fixture does the same.
+  const r = await new Promise<{ code: number; out: string }>((resolve) => {
+    execFile(process.execPath, ["scripts/test.mjs", "test/fixtures/noise/oom.fixture.ts"], { cwd: root, timeout: 120_000, env: { ...process.env, TSAIO_TEST_VERBOSE: "", NODE_TEST_CONTEXT: undefined } }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : -1, out: stdout + stderr });
+    });
+  });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /ℹ pass 1/);
+  assert.match(r.out, /after the out-of-memory child/, "the test's own output passes through");
+  assert.doesNotMatch(r.out, /FATAL ERROR|Native stack trace|Last few GCs|JavaScript heap out of memory/);
+  assert.match(r.out, /captured a V8 out-of-memory report of \d+ lines/);
 });
