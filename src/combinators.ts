@@ -8,7 +8,7 @@
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.js";
-import { Future, futureAtCall, PENDING, takeAtCall, type DoneEntry } from "./futures.js";
+import { type DoneEntry, Future, PENDING, throwAtCall } from "./futures.js";
 import { checkOptionalDelay, checkOptions, describe, isThenable } from "./internal/validate.js";
 import { Deque } from "./internal/ring.js";
 import type { Loop, TimerHandle } from "./loop.js";
@@ -159,8 +159,7 @@ export function gather<const A extends readonly Awaitable<unknown>[]>(aws: A, op
 export function gather(aws: readonly Awaitable<unknown>[], options?: GatherOptions): Future<unknown[]> {
   checkOptions(options, "gather");
   const loop = runningLoop();
-  const atCall = futureAtCall<unknown[]>(loop);
-  if (atCall !== null) return atCall;
+  throwAtCall();
   const children = toFutures(aws, "gather", loop);
   const outer = new GatheringFuture<unknown[]>(loop, children, options?.returnExceptions === true);
   if (loop._debug) expectAwait(outer, "gather()");
@@ -249,8 +248,7 @@ export async function wait<T>(aws: Iterable<Awaitable<T>>, options?: WaitOptions
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
     throw new TypeError(`wait: \`returnWhen\` must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${describe(returnWhen)}`);
   }
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   const loop = runningLoop();
   const fs = [...new Set(toFutures(aws, "wait", loop))] as Future<T>[];
   if (fs.length === 0) throw new RangeError("wait: `aws` must not be empty");
@@ -339,8 +337,7 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>>, DoneEntry {
   }
 
   async next(): Promise<IteratorResult<Future<T>>> {
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall;
+    throwAtCall();
     while (this._done.length === 0) {
       if (this._todo.size === 0) return { done: true, value: undefined };
       this._waiter = new Future<null>(this._loop);
@@ -424,8 +421,7 @@ export async function waitFor<T>(aw: Awaitable<T>, ms: number | null): Promise<T
   if (typeof aw !== "function" && !isThenable(aw)) {
     throw new TypeError(`waitFor: \`aw\` must be a function, a Task/Future or a promise, got ${describe(aw)}`);
   }
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   if (ms !== null && ms !== undefined && ms <= 0) {
     const fut = ensureFuture(aw);
     if (fut.done()) return fut.result();
@@ -471,8 +467,7 @@ export function shield<T>(aw: Awaitable<T>): Future<T> {
   if (!(aw instanceof Future) && typeof aw !== "function" && !isThenable(aw)) {
     throw new TypeError(`shield: \`aw\` must be an awaitable (a function, a Task/Future or a promise), got ${describe(aw)}`);
   }
-  const atCall = futureAtCall<T>(runningLoop());
-  if (atCall !== null) return atCall;
+  throwAtCall();
   const inner = ensureFuture(aw);
   if (inner.done()) return inner;
   const loop = inner._loop;

@@ -72,22 +72,30 @@ export function takeAtCall(): CancelledError | null {
   return t !== null && t._cancelAtCall ? t._deliverAtCall() : null;
 }
 
-/** @internal `takeAtCall()` for functions that return a Promise: a rejected one, or null. */
-export function rejectAtCall(): Promise<never> | null {
-  if (nAtCall === 0) return null;
+/**
+ * @internal Rule (c) at the top of every tsaio function that returns an awaitable: throws the pending
+ * `CancelledError` synchronously, before the call has any effect. Throwing (rather than returning a
+ * rejected promise or a cancelled future) matters: in `wait([sleep(1), sleep(2)])` the first `sleep`
+ * must raise in the task, not hand a cancelled future to `wait`, which would count it as done; and a
+ * rejected promise kept for later (`const p = lock.acquire(); await x; await p`) would be reported
+ * as an unhandled rejection meanwhile.
+ */
+export function throwAtCall(): void {
+  if (nAtCall === 0) return;
   const e = takeAtCall();
-  return e === null ? null : Promise.reject(e);
+  if (e !== null) throw e;
 }
 
-/** @internal `takeAtCall()` for functions that return a Future: an already cancelled one, or null. */
-export function futureAtCall<T>(loop: Loop): Future<T> | null {
-  if (nAtCall === 0) return null;
-  const e = takeAtCall();
-  if (e === null) return null;
-  const f = new Future<T>(loop);
-  f.cancel(e.message);
-  f._cancelledExc = e;
-  return f;
+/** @internal Older spelling of {@link throwAtCall} (throws; returns null otherwise). */
+export function rejectAtCall(): null {
+  throwAtCall();
+  return null;
+}
+
+/** @internal Older spelling of {@link throwAtCall} (throws; returns null otherwise). */
+export function futureAtCall(_loop?: Loop): null {
+  throwAtCall();
+  return null;
 }
 
 /** Something that keeps the resolvers of a promise made for it. @internal */

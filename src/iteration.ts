@@ -11,7 +11,7 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { CancelledError, ExceptionGroup } from "./errors.js";
-import { Future, takeAtCall, WaiterFuture } from "./futures.js";
+import { Future, throwAtCall, WaiterFuture } from "./futures.js";
 import { wakeFirst } from "./internal/channel.js";
 import { Deque } from "./internal/ring.js";
 import { checkFunction, checkOptions, checkSignal, describe } from "./internal/validate.js";
@@ -211,8 +211,7 @@ export async function map<T, R>(
   options: MapOptions & { settle?: boolean },
 ): Promise<R[] | PromiseSettledResult<R>[]> {
   const { concurrency, signal } = validate(items, fn, options, "map");
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   if (options.settle === true) {
     const out: PromiseSettledResult<R>[] = [];
     await runWorkers(items, concurrency, "map", signal, async (item, i) => {
@@ -243,8 +242,7 @@ export async function map<T, R>(
  */
 export async function forEach<T>(items: Items<T>, fn: (item: T, index: number) => unknown, options: MapOptions): Promise<void> {
   const { concurrency, signal } = validate(items, fn, options, "forEach");
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   await runWorkers(items, concurrency, "forEach", signal, fn);
 }
 
@@ -350,8 +348,7 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
   }
 
   async next(): Promise<IteratorResult<R>> {
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall;
+    throwAtCall();
     if (this.bg === null) this.start();
     for (;;) {
       const o = this.take();

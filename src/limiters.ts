@@ -16,7 +16,7 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { InvalidStateError } from "./errors.js";
-import { rejectAtCall } from "./futures.js";
+import { throwAtCall } from "./futures.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
 import { abortedError, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, type Waiter, WaiterList } from "./internal/waiters.js";
 import type { Acquirable, SignalOptions } from "./locks.js";
@@ -82,8 +82,7 @@ export class RWLock {
       signal = signalOf(options, fnName);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._free(kind)) {
       if (kind === READ) this._readers++;
       else this._writer = true;
@@ -326,8 +325,7 @@ export class CapacityLimiter {
       return Promise.reject(new InvalidStateError("CapacityLimiter.acquire(): this borrower already holds or waits for a token"));
     }
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (!this.locked()) {
       this._borrowers.set(borrower, HOLDING);
       this._borrowed++;
@@ -538,8 +536,7 @@ export class RateLimiter {
       signal = signalOf(options, "RateLimiter.acquire");
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     const loop = runningLoop();
     const now = loop.time();
     const w = this._waiters;

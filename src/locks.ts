@@ -22,7 +22,7 @@
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
 import { BrokenBarrierError, CancelledError, InvalidStateError } from "./errors.js";
-import { PENDING, rejectAtCall, takeAtCall } from "./futures.js";
+import { PENDING, throwAtCall } from "./futures.js";
 import { checkCount, checkFunction, describe, signalOf } from "./internal/validate.js";
 import { abortedError, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, type Waiter, WaiterList } from "./internal/waiters.js";
 
@@ -94,8 +94,7 @@ export class Lock implements Acquirable {
       signal = signalOf(options, "Lock.acquire");
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._tryAcquire()) return RESOLVED_TRUE;
     return (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal);
   }
@@ -144,8 +143,7 @@ export class Lock implements Acquirable {
       signal = signalOf(options, "Lock.run");
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._tryAcquire()) return runTaken(this, fn);
     // Waiting: the waiter resolves with `fn` itself, so no closure is kept per waiter.
     const waiting = (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal, fn);
@@ -236,8 +234,7 @@ export class Event {
       signal = signalOf(options, "Event.wait");
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._value) return RESOLVED_TRUE;
     return this._waitSlow(signal);
   }
@@ -308,8 +305,7 @@ export class Condition implements Acquirable {
     const signal = signalOf(options, "Condition.wait");
     if (!this._lock._locked) throw new InvalidStateError("Condition.wait(): the lock is not acquired");
     if (signal !== undefined && signal.aborted) throw abortedError(signal);
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall; // the lock is still held, as after any raise from wait()
+    throwAtCall(); // the lock is still held, as after any raise from wait()
     const notified = this._waiters.add(runningLoop(), signal); // removed from the list when it ends
     this._lock.release();
     let failed = false;
@@ -346,8 +342,7 @@ export class Condition implements Acquirable {
    */
   async waitFor<R>(predicate: () => R, options?: SignalOptions): Promise<R> {
     checkFunction(predicate, "Condition.waitFor", "predicate");
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall;
+    throwAtCall();
     let result = predicate();
     while (!result) {
       await this.wait(options);
@@ -440,8 +435,7 @@ export class Semaphore implements Acquirable {
       signal = signalOf(options, `${this.constructor.name}.acquire`);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (!this.locked()) {
       this._value--;
       return RESOLVED_TRUE;
@@ -474,8 +468,7 @@ export class Semaphore implements Acquirable {
       signal = signalOf(options, `${this.constructor.name}.run`);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (!this.locked()) {
       this._value--;
       return runTaken(this, fn);

@@ -18,7 +18,7 @@ import { runningLoop } from "./context.js";
 import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Deque } from "./internal/ring.js";
 import { checkCount, describe, signalOf } from "./internal/validate.js";
-import { rejectAtCall } from "./futures.js";
+import { throwAtCall } from "./futures.js";
 import { abortedError, RESOLVED_VOID, type Waiter, WaiterList } from "./internal/waiters.js";
 import { Event, type SignalOptions } from "./locks.js";
 
@@ -126,8 +126,7 @@ export class Queue<T> implements AsyncIterable<T> {
       signal = signalOf(options, `${this.constructor.name}.put`);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (!this._isShutdown && !this.full()) {
       try {
         this._putNowait(item);
@@ -183,8 +182,7 @@ export class Queue<T> implements AsyncIterable<T> {
       signal = signalOf(options, `${this.constructor.name}.get`);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._size() > 0) {
       try {
         return Promise.resolve(this._getNowait());
@@ -242,8 +240,7 @@ export class Queue<T> implements AsyncIterable<T> {
       signal = signalOf(options, `${this.constructor.name}.join`);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
     }
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._unfinished === 0) return RESOLVED_VOID;
     return this._joinSlow(signal);
   }
@@ -370,8 +367,7 @@ class QueueIterator<T> implements AsyncIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     const q = this.q;
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (q.qsize() > 0) return Promise.resolve({ value: q.getNowait(), done: false });
     return this._slow();
   }

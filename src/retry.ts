@@ -6,7 +6,7 @@
  */
 import { currentTaskOrNull } from "./context.js";
 import { CancelledError } from "./errors.js";
-import { takeAtCall } from "./futures.js";
+import { throwAtCall } from "./futures.js";
 import { checkDelay, checkFunction, checkOptions, checkSignal, describe } from "./internal/validate.js";
 import { sleep } from "./tasks.js";
 
@@ -96,8 +96,7 @@ export async function retry<T>(fn: (attempt: number) => T | PromiseLike<T>, opti
   checkSignal(signal, "retry");
   const random = options?.random ?? Math.random;
   checkFunction(random, "retry", "random");
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
 
   for (let attempt = 1; ; attempt++) {
     try {

@@ -8,7 +8,7 @@
  */
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
-import { Future, takeAtCall, WaiterFuture } from "./futures.js";
+import { Future, throwAtCall, WaiterFuture } from "./futures.js";
 import { Channel, CLOSED } from "./internal/channel.js";
 import { checkFunction, checkDelay, checkOptions, describe } from "./internal/validate.js";
 import { checkConcurrency, checkItems, Puller, type Items } from "./iteration.js";
@@ -63,8 +63,7 @@ class Pumped<Out> implements AsyncIterableIterator<Out> {
   }
 
   async next(): Promise<IteratorResult<Out>> {
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall;
+    throwAtCall();
     if (this.pumps === null) this.start();
     let v: Out | typeof CLOSED;
     try {

@@ -13,7 +13,7 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { CancelledError, ExceptionGroup, InvalidStateError, KeyboardInterrupt } from "./errors.js";
-import { Future, takeAtCall, type DoneEntry } from "./futures.js";
+import { type DoneEntry, Future, throwAtCall } from "./futures.js";
 import { checkFunction } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 import type { Task, TaskOptions } from "./tasks.js";
@@ -176,12 +176,11 @@ export class TaskGroup implements DoneEntry {
  */
 export function taskGroup<T>(body: (tg: TaskGroup) => T | PromiseLike<T>): Promise<T> {
   checkFunction(body, "taskGroup", "body");
+  throwAtCall();
   return runGroup(runningLoop(), body);
 }
 
 async function runGroup<T>(loop: Loop, body: (tg: TaskGroup) => T | PromiseLike<T>): Promise<T> {
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
   const parent = currentTaskOrNull();
   if (parent === null || parent._loop !== loop) return loop.createTask(() => runGroup(loop, body));
   const tg = new TaskGroup(loop, parent);

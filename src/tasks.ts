@@ -44,17 +44,7 @@ import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop, setHandleTask, taskStorage } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { setMaxListeners } from "node:events";
-import {
-  Awaiter,
-  CANCELLED,
-  countAtCall,
-  Future,
-  futureAtCall,
-  PENDING,
-  REJECTED,
-  runCallbacksNow,
-  type Unretrieved,
-} from "./futures.js";
+import { Awaiter, CANCELLED, countAtCall, Future, PENDING, REJECTED, RESOLVED, runCallbacksNow, throwAtCall, type Unretrieved } from "./futures.js";
 import { channels, creationStackOf, expectAwait, trackCreation } from "./instrument.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
 import type { Loop, TimerHandle, TimerItem } from "./loop.js";
@@ -94,6 +84,7 @@ export class Task<T> extends Future<T> {
   _waitEpoch = -1;
   /** @internal One future of the suspension completed while others had not: the task may be running. */
   _waitPartial = false;
+
   /** @internal The epoch whose suspension a pending request was delivered to. */
   _deliveredEpoch = -1;
   /** @internal */ _mustCancel = false;
@@ -161,6 +152,11 @@ export class Task<T> extends Future<T> {
       if (more !== null) for (let i = 0; i < more.length; i++) if (more[i]!.cancel(msg)) handed = true;
       // A single tsaio await raises the CancelledError into the task. Several (Promise.all,
       // allSettled, race) may swallow it (allSettled does): the task's next tsaio call raises it too.
+      // One tsaio await raises the CancelledError into the task. Several (Promise.all, allSettled,
+      // race over tsaio awaitables) may not pass it on (allSettled swallows it; a race may be decided
+      // already), and tsaio cannot tell which combinator it is (each gets a wrapper promise of its own):
+      // so the task's next tsaio call raises it too (rule c below) — never lost, though a caller that
+      // catches it from Promise.all sees it twice. gather() and wait() are exact.
       if (!this._waitPartial && more === null) {
         if (handed) return true;
         // (b) The futures are done and the task is queued to resume: deliver it then.
@@ -602,24 +598,22 @@ function sleepFire(this: SleepFuture<unknown>, value: unknown): void {
  * @internal
  */
 class YieldFuture<T> extends Future<T> {
-  /** The task that called `sleep(0)`: a request pending when the yield fires is delivered through it. */
+  /** The task that called `sleep(0)`. */
   _task: Task<unknown> | null = null;
-  /** The yield fired before the task's `await` reached `then` (see yieldFire). */
+  /** The yield fired before anything awaited it (see yieldFire). */
   _early = false;
   _value: unknown = undefined;
   override cancel(): boolean {
     return false;
   }
 
-  /** @internal */
-  override _then(onF: ((v: never) => unknown) | null | undefined, onR: ((e: unknown) => unknown) | null | undefined, asAwait: boolean): Promise<never> {
-    const p = super._then(onF, onR, asAwait);
-    if (this._early && this._callbackCount() > 0) {
-      // Now the task is suspended on it: yield one iteration from here.
+  /** @internal Something awaits it now (`then`, a combinator): yield one iteration from here. */
+  override _addEntry(entry: Parameters<Future<T>["_addEntry"]>[0]): void {
+    super._addEntry(entry);
+    if (this._early) {
       this._early = false;
       this._loop._soon(yieldFire, this, this._value);
     }
-    return p;
   }
 }
 
@@ -629,21 +623,14 @@ function yieldFire(this: YieldFuture<unknown>, value: unknown): void {
   if (t !== null && this._callbackCount() === 0 && t._state === PENDING) {
     // A task running outside the loop's steps (resumed by a foreign promise) called sleep(0), and the
     // loop got here before its `await` called `then`. Resolving now would let it run on without ever
-    // suspending — past a cancel() made meanwhile. Wait for the `await` instead.
+    // suspending — past a cancel() made meanwhile. Wait until something awaits it; a pending cancel
+    // is then delivered when the task resumes (`_wakeup`), as for any suspension.
     this._early = true;
     this._value = value;
     return;
   }
-  if (t !== null && t._mustCancel && !t._cancelAtCall && t._state === PENDING) {
-    // sleep(0) is a suspension, so a pending request is delivered here — also when the task called
-    // it outside a loop step and `await` has not reached `then` yet (the loop may run first).
-    t._delivered();
-    this._state = CANCELLED;
-    this._cancelMessage = t._cancelMessage;
-  } else {
-    this._state = 1; // RESOLVED
-    this._result = value;
-  }
+  this._state = RESOLVED;
+  this._result = value;
   runCallbacksNow(this);
 }
 
@@ -665,8 +652,7 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
   const signal = options?.signal;
   checkSignal(signal, "sleep");
   const loop = runningLoop();
-  const atCall = futureAtCall<T>(loop);
-  if (atCall !== null) return atCall;
+  throwAtCall();
   if (ms === 0 && signal === undefined) {
     const yf = new YieldFuture<T | undefined>(loop);
     yf._task = currentTaskOrNull();
@@ -800,8 +786,7 @@ export function cancellable<T>(op: PromiseLike<T> | ((signal: AbortSignal) => T 
     throw new TypeError(`cancellable: \`op\` must be a promise or a function (signal) => promise, got ${describe(op)}`);
   }
   const loop = runningLoop();
-  const atCall = futureAtCall<Awaited<T>>(loop);
-  if (atCall !== null) return atCall;
+  throwAtCall();
   const fut = new CancellableFuture<Awaited<T>>(loop);
   if (typeof op === "function") {
     const ac = new AbortController();

@@ -10,7 +10,7 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.js";
-import { takeAtCall } from "./futures.js";
+import { throwAtCall } from "./futures.js";
 import { checkFunction, checkOptionalDelay, checkWhen } from "./internal/validate.js";
 import type { Handle, Loop } from "./loop.js";
 import type { Task } from "./tasks.js";
@@ -144,6 +144,7 @@ function onTimeout(scope: Timeout): void {
 export function timeout<T>(ms: number | null, body: (scope: Timeout) => T | PromiseLike<T>): Promise<T> {
   checkOptionalDelay(ms, "timeout", "ms");
   checkFunction(body, "timeout", "body");
+  throwAtCall();
   const loop = runningLoop();
   return runScoped(loop, ms === null ? null : loop.time() + ms, body);
 }
@@ -160,12 +161,11 @@ export function timeout<T>(ms: number | null, body: (scope: Timeout) => T | Prom
 export function timeoutAt<T>(when: number | null, body: (scope: Timeout) => T | PromiseLike<T>): Promise<T> {
   if (when !== null) checkWhen(when, "timeoutAt", "when");
   checkFunction(body, "timeoutAt", "body");
+  throwAtCall();
   return runScoped(runningLoop(), when, body);
 }
 
 async function runScoped<T>(loop: Loop, when: number | null, body: (scope: Timeout) => T | PromiseLike<T>): Promise<T> {
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
   const task = currentTaskOrNull();
   if (task === null || task._loop !== loop) {
     // Not inside a task (an HTTP handler, a test): the body gets a task of its own.
