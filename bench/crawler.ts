@@ -99,7 +99,7 @@ async function bench(): Promise<void> {
         h.reset();
         h.enable();
         const cpu0 = process.cpuUsage();
-        const stats = await crawl({ url, concurrency: CONCURRENCY, timeout: 5_000, pool: cpuStep });
+        const stats = await crawl({ url, concurrency: CONCURRENCY, timeout: 5_000, pool: cpuStep, maxPages: Infinity });
         const cpu = process.cpuUsage(cpu0);
         h.disable();
         const loopDelay = { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };

@@ -39,7 +39,7 @@ export {
 export { timeout, timeoutAt, Timeout } from "./timeouts.js";
 export { taskGroup, TaskGroup } from "./taskgroups.js";
 export { run, Runner, getRunningLoop, type RunOptions } from "./runners.js";
-export { taskTree, formatTaskTree, type TaskNode } from "./debug/tree.js";
+export { taskTree, formatTaskTree, type TaskNode, type TreeOptions } from "./debug/tree.js";
 export { enableIntrospection, disableIntrospection } from "./debug/introspect.js";
 export { map, imap, forEach, type Items, type MapOptions, type ImapOptions } from "./iteration.js";
 export { buffer, chunk, throttle, merge, pipe, type Stage, type ChunkOptions } from "./stages.js";
