@@ -243,6 +243,22 @@ test("startTls: a plaintext connection upgraded to TLS on both sides (STARTTLS)"
   });
 });
 
+test("the writes of one tick leave together (corked until the end of the tick), in order, before Node returns to its event loop", async () => {
+  await inLoop(async () => {
+    await using server = await startServer(upperEcho, "127.0.0.1", 0);
+    const [reader, writer] = await openConnection("127.0.0.1", portOf(server));
+    const sock = writer.getExtraInfo("socket") as net.Socket;
+    for (let i = 0; i < 1000; i++) writer.write(`line ${i}\n`);
+    assert.equal(sock.writableCorked, 1, "corked while the task writes");
+    sock.write("direct\n"); // written to the socket itself: queued after the lines, in order
+    await new Promise<void>((res) => process.nextTick(res));
+    assert.equal(sock.writableCorked, 0, "uncorked at the end of the tick");
+    for (let i = 0; i < 1000; i++) assert.equal(s(await reader.readline()), `LINE ${i}\n`);
+    assert.equal(s(await reader.readline()), "DIRECT\n");
+    writer.close();
+  });
+});
+
 test("half-close: the client sends EOF, the server reads to the end and answers, the client reads the answer", async () => {
   await inLoop(async () => {
     await using server = await startServer(async (reader, writer) => {

@@ -7,9 +7,9 @@
  * connections to go — but leaves the handler tasks running, so `wait_closed()` can wait forever on a
  * handler stuck in a read. Here, as in Trio's `serve_tcp`, cancelling `serveForever()` (or the task
  * running it, or a `timeout()` around it), or leaving `await using server`, also cancels the handler
- * tasks still running and waits for them; then the connections left open are closed (a connection
- * with unsent data nobody can drain any more is aborted) and it waits until they are gone. Nothing
- * outlives the server's scope.
+ * tasks still running and waits for them; then the connections left open are closed (flushing what
+ * was written to them; those still open after 2 s, a peer that does not read, are aborted) and it
+ * waits until they are gone. Nothing outlives the server's scope.
  * @module
  */
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
@@ -28,6 +28,9 @@ import { LongTimeout } from "../internal/timers.js";
 import { handshakeTimeoutError, type Ssl, type SslOption, sslOf } from "./tls.js";
 import { StreamTransport, untilEvent } from "./transport.js";
 import { SSL_HANDSHAKE_TIMEOUT, StreamWriter } from "./writer.js";
+
+/** How long the structured shutdown lets the connections flush before aborting them (real time). */
+const SHUTDOWN_GRACE = 2_000;
 
 /** Options common to `openConnection()` and `openUnixConnection()`. */
 export interface ConnectOptions {
@@ -241,7 +244,8 @@ async function connect(
  * - `serveForever()` waits until cancelled. Beyond asyncio (structured, as Trio's `serve_tcp`):
  *   cancelling it — or the task running it, or a `timeout()` around it — or leaving
  *   `await using server`, closes the server, **cancels the handler tasks still running and waits
- *   for them**, closes the connections left, and waits until they are gone.
+ *   for them**, closes the connections left (aborting those that have not flushed after 2 s), and
+ *   waits until they are gone.
  * - A handler that fails is reported to the loop's exception handler and its connection closed; a
  *   handler cancelled has its connection closed; one that returns leaves it open (asyncio's rules).
  * @example
@@ -407,12 +411,16 @@ export class Server implements AsyncDisposable {
       await this._tasksDone;
     }
     for (const raw of [...this._handshaking]) raw.destroy();
-    for (const t of [...this._clients]) {
-      // Unsent data nobody can drain any more would hold the close forever: drop it.
-      if (t._stream.writableLength > 0) t.abort();
-      else t.close();
+    if (this._woken) return;
+    // Close what is left, flushing what was written; a peer that does not read could hold that
+    // forever, so whatever is still open after the grace period is aborted.
+    this.closeClients();
+    const grace = new LongTimeout(() => this.abortClients(), SHUTDOWN_GRACE, true);
+    try {
+      await this.waitClosed();
+    } finally {
+      grace.cancel();
     }
-    await this.waitClosed();
   }
 
   /** @internal A listening socket accepted `sock`. */

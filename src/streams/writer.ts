@@ -6,13 +6,26 @@ import type { Socket } from "node:net";
 import tls from "node:tls";
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
-import { rejectAtCall, takeAtCall } from "../futures.js";
+import { PENDING, rejectAtCall, takeAtCall, WaiterFuture } from "../futures.js";
+import { cancelOnAbort } from "../tasks.js";
 import { checkOptions, checkOptionalDelay, describe, signalOf } from "../internal/validate.js";
 import { abortedError, RESOLVED_VOID } from "../internal/waiters.js";
 import { runningLoop } from "../context.js";
 import type { ReadOptions, StreamReader } from "./reader.js";
 import { handshakeTimeoutError, type SslOption, sslOf } from "./tls.js";
 import { type StreamTransport, untilEvent } from "./transport.js";
+
+/** Waits until every byte written to the socket so far was handed to the kernel (a cancellation point). */
+async function untilFlushed(t: StreamTransport, signal: AbortSignal | undefined): Promise<void> {
+  const fut = new WaiterFuture<void>(t._loop, t);
+  t._stream.write(EMPTY, () => {
+    if (fut._state === PENDING) fut._resolve(undefined);
+  });
+  if (signal !== undefined) cancelOnAbort(fut, signal);
+  await fut;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** Options of `writer.startTls()`. */
 export interface StartTlsOptions {
@@ -61,7 +74,8 @@ export class StreamWriter implements AsyncDisposable {
 
   /**
    * Queues `data` (bytes, or a string sent as UTF-8) for sending, without waiting; follow a batch of
-   * writes with `await drain()`. After the connection is lost the data is dropped (as asyncio does);
+   * writes with `await drain()`. The writes of one tick leave together (one `writev`) before Node
+   * returns to its event loop. After the connection is lost the data is dropped (as asyncio does);
    * after `writeEof()` it is an `InvalidStateError`.
    */
   write(data: Uint8Array | string): void {
@@ -71,21 +85,15 @@ export class StreamWriter implements AsyncDisposable {
     const t = this._t;
     if (t._eofWritten) throw new InvalidStateError("StreamWriter.write() after writeEof()");
     if (t._closing || data.length === 0) return;
-    t._stream.write(data);
+    t.write(data);
   }
 
-  /** Queues every chunk of `data` (one system call for all of them when it can). */
+  /** Queues every chunk of `data`, as `write()` does for each. */
   writelines(data: Iterable<Uint8Array | string>): void {
     if (data === null || typeof data !== "object" || typeof (data as Iterable<unknown>)[Symbol.iterator] !== "function") {
       throw new TypeError(`StreamWriter.writelines: \`data\` must be an iterable of Uint8Array or string, got ${describe(data)}`);
     }
-    const s = this._t._stream;
-    s.cork();
-    try {
-      for (const chunk of data) this.write(chunk);
-    } finally {
-      s.uncork();
-    }
+    for (const chunk of data) this.write(chunk); // corked together until the end of the tick
   }
 
   /**
@@ -121,6 +129,7 @@ export class StreamWriter implements AsyncDisposable {
     if (t._closing || t._eofWritten) return;
     if (t._tls) throw new InvalidStateError("StreamWriter.writeEof(): not supported over TLS (canWriteEof() is false)");
     t._eofWritten = true;
+    t._uncork();
     t._stream.end();
   }
 
@@ -209,6 +218,9 @@ export class StreamWriter implements AsyncDisposable {
     const t = this._t;
     if (t._tls) throw new InvalidStateError("StreamWriter.startTls(): the connection already runs TLS");
     if (t._closing) throw t._lost ? t._lostError() : new InvalidStateError("StreamWriter.startTls(): the connection is closing");
+    // Everything written in plaintext must be on the wire before the handshake takes the socket over.
+    t._uncork();
+    if (t._stream.writableLength > 0) await untilFlushed(t, signal);
     const raw = t._detach();
     let sock: tls.TLSSocket;
     let event: string;
