@@ -40,7 +40,7 @@ function quantile(sorted: readonly number[], q: number): number {
 async function main(): Promise<void> {
   const load = loadavg();
   const only = process.env.LAT_SIDES?.split(",");
-  const pools = (await makePools(false)).filter((p) => !p.name.endsWith("(tuned)") && (only === undefined || only.includes(p.name)));
+  const pools = await makePools(false, only);
   const lat: Record<string, number[]> = Object.fromEntries(pools.map((p) => [p.name, []]));
   const t0 = now();
   const body = async (): Promise<void> => {

@@ -67,20 +67,29 @@ function rawPool(): Pool {
 /**
  * Every pool, started, each worker warmed with a few jobs (module loading is not measured). `tuned`
  * adds piscina and tinypool set up for many small jobs (several jobs in flight per worker; piscina's
- * FixedQueue, no timing records), next to their defaults.
+ * FixedQueue, no timing records), next to their defaults. `only`: make just the pools of these names
+ * (the others' idle threads then take nothing from the machine).
  */
-export async function makePools(tuned = false): Promise<Pool[]> {
-  const piscina = new Piscina({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
-  const tinypool = new Tinypool({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
-  const wp = workerpool.pool(fileURLToPath(new URL("../workers/workerpool-worker.mjs", import.meta.url)), { minWorkers: THREADS, maxWorkers: THREADS, workerType: "thread" });
+export async function makePools(tuned = false, only?: readonly string[]): Promise<Pool[]> {
+  const want = (name: string): boolean => only === undefined || only.includes(name);
   const jobs = workerModule<typeof import("../workers/jobs.mjs")>(jobsUrl);
-  const tsaio = new ThreadPoolExecutor({ maxWorkers: THREADS });
-  const pools: Pool[] = [
-    rawPool(),
-    { name: "tsaio", kind: "tsaio", note: "ThreadPoolExecutor({ maxWorkers: 2 }).submit(fn, arg)", call: (fn, arg) => tsaio.submit(fn === "inc" ? jobs.fns.inc : jobs.fns.cpu, arg), close: () => tsaio.shutdown() },
-    { name: "piscina", kind: "peer", note: "run(arg, { name })", call: (fn, arg) => piscina.run(arg, { name: fn }) as Promise<number>, close: () => piscina.destroy() },
-    { name: "tinypool", kind: "peer", note: "run(arg, { name })", call: (fn, arg) => tinypool.run(arg, { name: fn }) as Promise<number>, close: () => tinypool.destroy() },
-    {
+  const pools: Pool[] = [];
+  if (want("raw postMessage")) pools.push(rawPool());
+  if (want("tsaio")) {
+    const tsaio = new ThreadPoolExecutor({ maxWorkers: THREADS });
+    pools.push({ name: "tsaio", kind: "tsaio", note: "ThreadPoolExecutor({ maxWorkers: 2 }).submit(fn, arg)", call: (fn, arg) => tsaio.submit(fn === "inc" ? jobs.fns.inc : jobs.fns.cpu, arg), close: () => tsaio.shutdown() });
+  }
+  if (want("piscina")) {
+    const piscina = new Piscina({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
+    pools.push({ name: "piscina", kind: "peer", note: "run(arg, { name })", call: (fn, arg) => piscina.run(arg, { name: fn }) as Promise<number>, close: () => piscina.destroy() });
+  }
+  if (want("tinypool")) {
+    const tinypool = new Tinypool({ filename: jobsUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
+    pools.push({ name: "tinypool", kind: "peer", note: "run(arg, { name })", call: (fn, arg) => tinypool.run(arg, { name: fn }) as Promise<number>, close: () => tinypool.destroy() });
+  }
+  if (want("workerpool")) {
+    const wp = workerpool.pool(fileURLToPath(new URL("../workers/workerpool-worker.mjs", import.meta.url)), { minWorkers: THREADS, maxWorkers: THREADS, workerType: "thread" });
+    pools.push({
       name: "workerpool",
       kind: "peer",
       note: "exec(name, [arg])",
@@ -88,8 +97,8 @@ export async function makePools(tuned = false): Promise<Pool[]> {
       close: async () => {
         await wp.terminate();
       },
-    },
-  ];
+    });
+  }
   if (tuned) {
     const piscinaTuned = new Piscina({
       filename: jobsUrl.href,
