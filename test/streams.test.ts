@@ -25,7 +25,7 @@ import { runVirtual } from "../src/testing.js";
 const DATA = Buffer.from("line1\nline2\nline3\n");
 const s = (b: Buffer): string => b.toString();
 /** The reader's unread bytes (asyncio's `_buffer`), for the assertions CPython makes. */
-const buffered = (r: StreamReader): string => r._buf.toString();
+const buffered = (r: StreamReader): string => r._unread().toString();
 const soon = (fn: () => void): void => void getRunningLoop().callSoon(fn);
 
 test("read: n=0, n bytes as soon as some are there, to EOF, after EOF", async () => {
@@ -454,7 +454,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant({ kind: "readline" } as const),
   fc.constantFrom<string | string[]>("\r\n", "ab", ["x", "yz"], "\n").map((sep) => ({ kind: "readuntil", sep }) as const),
   fc.integer({ min: 1, max: 12 }).map((n) => ({ kind: "readexactly", n }) as const),
-  fc.integer({ min: -1, max: 12 }).map((n) => ({ kind: "read", n }) as const),
+  // read(0) takes nothing and never waits: a program of only read(0) would spin forever.
+  fc.integer({ min: -1, max: 12 }).filter((n) => n !== 0).map((n) => ({ kind: "read", n }) as const),
 );
 
 test("property: however the data is chunked, read and cancelled, every byte comes out once, in order", async () => {

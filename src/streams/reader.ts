@@ -17,11 +17,13 @@
  *   line stays there.
  *
  * ## The buffer
- * `_buf` is a view of the unread bytes. When it is empty, a chunk fed in is kept as it is (no copy);
- * otherwise the bytes are appended into `_store`, memory the reader owns and grows by doubling (so a
- * `readexactly()` of 10 MB arriving in 64 KiB chunks copies each byte about twice, not 160 times).
- * A read returns a view of a borrowed chunk, or a copy of owned memory (which is written again), or
- * — when it empties the buffer — the buffer itself, whose memory is then never written again.
+ * The unread bytes are `_data[_pos..]`. Reads advance `_pos`, so a line costs one view, not two.
+ * `_data` is either *sealed* (`_store` null: memory nothing will ever write again — a chunk fed in
+ * while the buffer was empty, kept as it is, or an exact-size buffer holding a small remainder and
+ * the next chunk), from which reads return views; or the filled part of `_store`, memory the reader
+ * owns and appends into, grown by doubling when a large amount accumulates (so a `readexactly()` of
+ * 10 MB arriving in 64 KiB chunks copies each byte about twice, not 160 times), from which reads
+ * return copies — except a read that empties the buffer, which hands out the memory and forgets it.
  * @module
  */
 import { inspect } from "node:util";
@@ -89,8 +91,9 @@ const scratch: Scan = { offset: 0 };
  */
 export class StreamReader implements AsyncIterable<Buffer> {
   /** @internal */ readonly _limit: number;
-  /** @internal The unread bytes. */ _buf: Buffer = EMPTY;
-  /** @internal Memory the reader owns and `_buf` lies in (bytes may be appended after `_buf`). */
+  /** @internal The buffered bytes; the unread ones start at `_pos`. */ _data: Buffer = EMPTY;
+  /** @internal */ _pos = 0;
+  /** @internal Memory the reader owns and appends into (`_data` is its filled part), or null: `_data` is sealed. */
   _store: Buffer | null = null;
   /** @internal */ _eof = false;
   /** @internal The future a waiting read awaits (asyncio's `_waiter`). */
@@ -144,7 +147,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (chunk.length === 0) return;
     this._append(chunk);
     this._wakeup();
-    if (this._transport !== null && !this._paused && this._buf.length > 2 * this._limit) {
+    if (this._transport !== null && !this._paused && this._data.length - this._pos > 2 * this._limit) {
       this._paused = true;
       this._transport.pause();
     }
@@ -158,7 +161,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** Whether the buffer is empty and `feedEof()` was called: nothing more will ever be read. */
   atEof(): boolean {
-    return this._eof && this._buf.length === 0;
+    return this._eof && this._data.length === this._pos;
   }
 
   /**
@@ -176,10 +179,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (this._exception !== null) return Promise.reject(this._exception);
     if (n === 0) return Promise.resolve(EMPTY);
     if (n < 0) {
-      if (this._eof) return Promise.resolve(this._take(this._buf.length));
+      if (this._eof) return Promise.resolve(this._take(this._size()));
       return this._readAll(signal);
     }
-    if (this._buf.length > 0) return Promise.resolve(this._takeSome(n));
+    if (this._size() > 0) return Promise.resolve(this._takeSome(n));
     if (this._eof) return Promise.resolve(EMPTY);
     return this._readSome(n, signal);
   }
@@ -196,9 +199,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (atCall !== null) return atCall;
     if (this._exception !== null) return Promise.reject(this._exception);
     // The common case, inline: a whole line in the buffer.
-    const buf = this._buf;
-    const i = buf.indexOf(NL);
-    if (i !== -1 && i <= this._limit) {
+    const pos = this._pos;
+    const i = this._data.indexOf(NL, pos) - pos;
+    if (i >= 0 && i <= this._limit) {
       const line = this._take(i + 1);
       if (this._paused) this._maybeResume();
       return Promise.resolve(line);
@@ -254,12 +257,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (atCall !== null) return atCall;
     if (this._exception !== null) return Promise.reject(this._exception);
     if (n === 0) return Promise.resolve(EMPTY);
-    if (this._buf.length >= n) {
+    if (this._size() >= n) {
       const data = this._take(n);
       if (this._paused) this._maybeResume();
       return Promise.resolve(data);
     }
-    if (this._eof) return Promise.reject(new IncompleteReadError(this._take(this._buf.length), n));
+    if (this._eof) return Promise.reject(new IncompleteReadError(this._take(this._size()), n));
     return this._readexactlySlow(n, signal);
   }
 
@@ -301,7 +304,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   /** @internal asyncio's `_maybe_resume_transport`. */
   _maybeResume(): void {
-    if (this._paused && this._buf.length <= this._limit) {
+    if (this._paused && this._size() <= this._limit) {
       this._paused = false;
       (this._transport as ReadTransport).resume();
     }
@@ -313,47 +316,74 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this._transport = t;
   }
 
+  /** @internal How many bytes are buffered. */
+  _size(): number {
+    return this._data.length - this._pos;
+  }
+
+  /** @internal The buffered bytes (a view; for inspection and tests). */
+  _unread(): Buffer {
+    return this._data.subarray(this._pos);
+  }
+
   private _append(chunk: Buffer): void {
-    const b = this._buf;
-    const n = b.length;
+    const n = this._data.length - this._pos;
     if (n === 0) {
-      this._buf = chunk;
+      this._data = chunk;
+      this._pos = 0;
       this._store = null;
       return;
     }
     const m = chunk.length;
     const s = this._store;
     if (s !== null) {
-      const end = b.byteOffset - s.byteOffset + n;
+      const end = this._data.length; // _data is the filled part of the store, from its start
       if (end + m <= s.length) {
         s.set(chunk, end);
-        this._buf = s.subarray(end - n, end + m);
+        this._data = s.subarray(0, end + m);
         return;
       }
     }
     const need = n + m;
-    const ns = Buffer.allocUnsafe(Math.max(need * 2, 1024));
-    ns.set(b, 0);
-    ns.set(chunk, n);
-    this._store = ns;
-    this._buf = ns.subarray(0, need);
+    const unread = this._data.subarray(this._pos);
+    if (n <= m) {
+      // A small remainder (the start of a line) and the next chunk: an exact-size buffer, sealed.
+      const b = Buffer.allocUnsafe(need);
+      b.set(unread, 0);
+      b.set(chunk, n);
+      this._data = b;
+      this._store = null;
+    } else {
+      // A large accumulation (a long read): owned memory, grown by doubling.
+      const ns = Buffer.allocUnsafe(need * 2);
+      ns.set(unread, 0);
+      ns.set(chunk, n);
+      this._store = ns;
+      this._data = ns.subarray(0, need);
+    }
+    this._pos = 0;
   }
 
-  /** @internal Removes and returns the first `k` bytes (k <= length). */
+  /** @internal Removes and returns the first `k` buffered bytes (k <= size). */
   _take(k: number): Buffer {
-    const b = this._buf;
-    if (k >= b.length) {
-      this._buf = EMPTY;
-      this._store = null; // nothing will be written into that memory again: `b` can be handed out
-      return b;
+    const d = this._data;
+    const pos = this._pos;
+    if (pos + k >= d.length) {
+      // Emptied: hand the memory out and forget it (nothing will write into it again).
+      this._data = EMPTY;
+      this._pos = 0;
+      this._store = null;
+      return pos === 0 ? d : d.subarray(pos);
     }
-    const out = this._store === null ? b.subarray(0, k) : Buffer.from(b.subarray(0, k));
-    this._buf = b.subarray(k);
+    this._pos = pos + k;
+    if (this._store === null) return d.subarray(pos, pos + k);
+    const out = Buffer.allocUnsafe(k);
+    d.copy(out, 0, pos, pos + k);
     return out;
   }
 
   private _takeSome(n: number): Buffer {
-    const data = this._take(Math.min(n, this._buf.length));
+    const data = this._take(Math.min(n, this._size()));
     if (this._paused) this._maybeResume();
     return data;
   }
@@ -364,16 +394,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * EOF, `IncompleteReadError` (data consumed). `seps` is sorted by length.
    */
   private _scan(seps: readonly Buffer[], st: Scan): Buffer | null {
-    const buf = this._buf;
-    const buflen = buf.length;
+    const buf = this._data;
+    const pos = this._pos;
+    const buflen = buf.length - pos;
     const minlen = seps[0]!.length;
     if (buflen - st.offset >= minlen) {
       let matchStart = -1;
       let matchEnd = -1;
       for (let k = 0; k < seps.length; k++) {
         const sep = seps[k]!;
-        const i = sep.length === 1 ? buf.indexOf(sep[0]!, st.offset) : buf.indexOf(sep, st.offset);
-        if (i !== -1) {
+        const at = sep.length === 1 ? buf.indexOf(sep[0]!, pos + st.offset) : buf.indexOf(sep, pos + st.offset);
+        if (at !== -1) {
+          const i = at - pos;
           const end = i + sep.length;
           if (matchEnd === -1 || end < matchEnd) {
             matchEnd = end;
@@ -400,8 +432,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private _lineError(e: unknown): Buffer {
     if (e instanceof IncompleteReadError) return e.partial;
     if (e instanceof LimitOverrunError) {
-      if (this._buf.length > e.consumed && this._buf[e.consumed] === NL) this._take(e.consumed + 1);
-      else this._take(this._buf.length);
+      if (this._size() > e.consumed && this._data[this._pos + e.consumed] === NL) this._take(e.consumed + 1);
+      else this._take(this._size());
       this._maybeResume();
     }
     throw e;
@@ -436,12 +468,12 @@ export class StreamReader implements AsyncIterable<Buffer> {
   private async _readAll(signal: AbortSignal | undefined): Promise<Buffer> {
     // Nothing is taken before the end: a cancelled read(-1) loses no data.
     while (!this._eof) await this._waitForData("read", signal);
-    return this._take(this._buf.length);
+    return this._take(this._size());
   }
 
   private async _readexactlySlow(n: number, signal: AbortSignal | undefined): Promise<Buffer> {
-    while (this._buf.length < n) {
-      if (this._eof) throw new IncompleteReadError(this._take(this._buf.length), n);
+    while (this._size() < n) {
+      if (this._eof) throw new IncompleteReadError(this._take(this._size()), n);
       await this._waitForData("readexactly", signal);
     }
     const data = this._take(n);
@@ -452,7 +484,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   /** @internal */
   [inspect.custom](): string {
     let s = "<StreamReader";
-    if (this._buf.length > 0) s += ` ${this._buf.length} bytes`;
+    if (this._size() > 0) s += ` ${this._size()} bytes`;
     if (this._eof) s += " eof";
     if (this._limit !== DEFAULT_LIMIT) s += ` limit=${this._limit}`;
     // The waiter's own inspect shows its owner (this reader): print only that a read waits.
