@@ -5,9 +5,9 @@
  * `timers/promises` setTimeout/setImmediate, `fs.promises.stat`), tsaio awaits of every kind
  * (sleep(0), sleep(n), a done Future, a pending Future set later by the loop or a Node timer —
  * awaited or through an explicit `then` —, an Event set or unset, a Lock free or held, a Queue
- * with or without items, a full bounded Queue, a Semaphore, gather, wait, timeout scopes, nested
- * timeouts) and synchronous calls (putNowait, Event.set/clear, createTask, cancel of self or of
- * another worker, uncancel). Cancels come from loop callbacks, Node timer callbacks, tasks resumed
+ * with or without items, a full bounded Queue, a Semaphore, gather, wait over tasks and over futures
+ * made in its arguments, timeout scopes, nested timeouts) and synchronous calls (putNowait,
+ * Event.set/clear, createTask, cancel of self or of another worker, uncancel). Cancels come from loop callbacks, Node timer callbacks, tasks resumed
  * by the loop, tasks resumed by foreign promises, the workers themselves, and timeout expiries, at
  * random moments, sometimes withdrawn with `uncancel()` at once or later. Hog tasks hold the Lock
  * and the Semaphore at random.
@@ -29,8 +29,15 @@
  *        Queue item was lost or duplicated.
  *
  * Where real time cannot tell two outcomes apart (a task resumed by a foreign promise cancelling one
- * that was just woken), the model accepts both, but never zero or two CancelledErrors for one request.
- * FUZZ_RUNS sets the number of schedules (default 1,000; `npm run fuzz` runs 100,000).
+ * that was just woken; whether wait()'s internal future was still pending when `await` reached it),
+ * the model accepts both, but never zero or two CancelledErrors for one request. Promise.all over
+ * tsaio awaitables is documented as inexact ("never lost, though … sees it twice") and is modelled so,
+ * in a `todo` test for now (see the known bugs at the end).
+ *
+ * FUZZ_RUNS sets the number of schedules (default 1,000, about 7 s; `npm run fuzz` runs 100,000).
+ * On failure the message lists the violations and the schedule's trace (ms since its start).
+ * FOREIGN_PROPS_REPLAY=<seed>:<path> FUZZ_RUNS=1 reruns a reported counterexample (real time: the
+ * interleaving may differ); FOREIGN_PROPS_STATS=1 prints how often each path of the rule was taken.
  */
 import dc from "node:diagnostics_channel";
 import { stat } from "node:fs/promises";
@@ -92,9 +99,9 @@ type Leaf =
   | { t: "put" }
   | { t: "gather"; kids: Kid[] }
   | { t: "wait"; ms: number[] }
-  // Known bugs (see the todo tests at the end): Promise.all over tsaio awaitables, wait() over futures made in its arguments.
-  | { t: "all"; ms: number[] }
-  | { t: "waitFuts"; ms: number[] };
+  | { t: "waitFuts"; ms: number[] }
+  // Promise.all over tsaio awaitables: in a todo test while the lost cancel() after it is open.
+  | { t: "all"; ms: number[] };
 type Sync =
   | { t: "putNowait" }
   | { t: "setEvent" }
@@ -157,11 +164,10 @@ function tsaioArb(f: Features): fc.Arbitrary<Op> {
     fc.record({ t: fc.constant("gather" as const), kids: fc.array(kidArb, { minLength: 1, maxLength: 3 }), c }),
     fc.record({ t: fc.constant("wait" as const), ms: fc.array(ms3, { minLength: 1, maxLength: 2 }), c }),
   ];
-  // Known-bug steps, when enabled, are as frequent as all the others together.
-  const known: fc.Arbitrary<Op>[] = [];
-  if (f.all) known.push(fc.record({ t: fc.constant("all" as const), ms: fc.array(ms3, { minLength: 2, maxLength: 3 }), c }));
-  if (f.waitFuts) known.push(fc.record({ t: fc.constant("waitFuts" as const), ms: fc.array(ms3, { minLength: 1, maxLength: 2 }), c }));
-  return known.length === 0 ? fc.oneof(...arbs) : fc.oneof(fc.oneof(...arbs), fc.oneof(...known));
+  if (f.waitFuts) arbs.push(fc.record({ t: fc.constant("waitFuts" as const), ms: fc.array(ms3, { minLength: 1, maxLength: 2 }), c }));
+  // Promise.all, when enabled, is as frequent as all the others together.
+  if (!f.all) return fc.oneof(...arbs);
+  return fc.oneof(fc.oneof(...arbs), fc.record({ t: fc.constant("all" as const), ms: fc.array(ms3, { minLength: 2, maxLength: 3 }), c }));
 }
 
 function syncArb(f: Features): fc.Arbitrary<Op> {
