@@ -122,8 +122,18 @@ async function main(): Promise<void> {
   if (python !== null) {
     const child = spawn(python, [join(here, "streams", "echo_server.py")], { stdio: ["pipe", "pipe", "inherit"] });
     const port = await new Promise<number>((resolve, reject) => {
-      child.stdout!.once("data", (d: Buffer) => resolve(Number(/PORT (\d+)/.exec(d.toString())?.[1])));
+      let said = "";
+      const onData = (d: Buffer): void => {
+        said += d.toString();
+        if (!said.includes("\n")) return;
+        child.stdout!.removeListener("data", onData);
+        const m = /PORT (\d+)/.exec(said);
+        if (m === null) reject(new Error(`echo_server.py said ${JSON.stringify(said)}`));
+        else resolve(Number(m[1]));
+      };
+      child.stdout!.on("data", onData);
       child.once("error", reject);
+      child.once("exit", (code) => reject(new Error(`echo_server.py exited with ${code} before telling its port`)));
     });
     const version = spawnSync(python, ["-c", "import platform; print(platform.python_version())"], { encoding: "utf8" }).stdout.trim();
     py = { child, port, version };

@@ -35,11 +35,37 @@ import { checkLimit, DEFAULT_LIMIT, StreamReader } from "./streams/reader.js";
 import { StreamTransport, untilEvent } from "./streams/transport.js";
 import { StreamWriter } from "./streams/writer.js";
 
-/** A pipe between the parent and the child: its stream is `proc.stdin` / `proc.stdout` / `proc.stderr`. */
+/**
+ * A pipe between the parent and the child: its stream is `proc.stdin` / `proc.stdout` / `proc.stderr`.
+ * @example
+ * ```ts
+ * import { createSubprocessExec, PIPE } from "tsaio";
+ * const proc = await createSubprocessExec("echo", ["piped"], { stdout: PIPE });
+ * console.log((await proc.stdout!.readline()).toString().trim()); // piped
+ * await proc.wait();
+ * ```
+ */
 export const PIPE = -1;
-/** For `stderr`: into the same place as stdout (asyncio's `subprocess.STDOUT`). */
+/**
+ * For `stderr`: into the same place as stdout (asyncio's `subprocess.STDOUT`).
+ * @example
+ * ```ts
+ * import { createSubprocessShell, PIPE, STDOUT } from "tsaio";
+ * const proc = await createSubprocessShell("echo to-stderr >&2", { stdout: PIPE, stderr: STDOUT });
+ * const [out] = await proc.communicate();
+ * console.log(out!.toString().trim()); // to-stderr
+ * ```
+ */
 export const STDOUT = -2;
-/** `/dev/null` (asyncio's `subprocess.DEVNULL`). */
+/**
+ * `/dev/null` (asyncio's `subprocess.DEVNULL`): nothing to read from, or output thrown away.
+ * @example
+ * ```ts
+ * import { createSubprocessShell, DEVNULL } from "tsaio";
+ * const proc = await createSubprocessShell("echo silenced", { stdout: DEVNULL });
+ * console.log(await proc.wait()); // 0 (and nothing printed)
+ * ```
+ */
 export const DEVNULL = -3;
 
 /**

@@ -29,8 +29,13 @@ export interface ClientOptions {
  * ```ts
  * import { run } from "tsaio";
  * import { chatClient } from "./examples/chat/client.js";
- * async function* lines() { yield "ada"; yield "hello, world"; }
- * await run(() => chatClient({ host: "127.0.0.1", port: 8888, input: lines(), output: console.log }));
+ * import { startChatServer } from "./examples/chat/server.js";
+ * async function* lines() { yield "ada"; yield "/who"; }
+ * await run(async () => {
+ *   await using server = await startChatServer();
+ *   const { port } = server.sockets[0]!.address() as { port: number };
+ *   await chatClient({ host: "127.0.0.1", port, input: lines(), output: console.log }); // … "* here: ada"
+ * });
  * ```
  */
 export async function chatClient(options: ClientOptions): Promise<void> {

@@ -62,11 +62,16 @@ class Member {
  * Starts the chat server and returns the tsaio `Server` (use `serveForever()`, or `await using`).
  * @example
  * ```ts
- * import { run } from "tsaio";
+ * import { openConnection, run } from "tsaio";
  * import { startChatServer } from "./examples/chat/server.js";
  * await run(async () => {
- *   const server = await startChatServer({ port: 8888, log: console.log });
- *   await server.serveForever(); // until Ctrl-C
+ *   await using server = await startChatServer({ log: console.log }); // port 0: any free port
+ *   const { port } = server.sockets[0]!.address() as { port: number };
+ *   const [reader, writer] = await openConnection("127.0.0.1", port);
+ *   console.log((await reader.readline()).toString().trim()); // Welcome to tsaio chat! Your nickname?
+ *   writer.write("ada\n");
+ *   console.log((await reader.readline()).toString().trim()); // Hello ada! 0 other(s) here. …
+ *   writer.close();
  * });
  * ```
  */
