@@ -3,7 +3,9 @@
 // one "\n"), written in 64 KiB batches with backpressure, and reading until every byte came back.
 // Prints {"ms": <first connect to last byte>, "bytes": <echoed>} on stdout.
 // Usage: node loadgen.mjs HOST PORT CLIENTS LINES SIZE
+import { Buffer } from "node:buffer";
 import net from "node:net";
+import { performance } from "node:perf_hooks";
 
 const [host, port, clients, lines, size] = [process.argv[2], ...process.argv.slice(3).map(Number)];
 const line = Buffer.alloc(size, 97);
