@@ -34,11 +34,11 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { exportTree, git } from "./trees.js";
 import { fmt, gcExposed, interleave, machine, median, now, stats, table, type Sample, type Stats } from "./lib.js";
 import type { CaseDef, SuiteContext, Workload } from "./suite/model.js";
 
@@ -64,20 +64,9 @@ type WorkloadId = keyof typeof MODULES;
 
 // ---------------------------------------------------------------------------------- the old trees
 
-function git(args: string[]): string {
-  return execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
-}
-
-/**
- * A temporary tree holding `sha`'s tsaio (`src`, `package.json` for `"type": "module"`, `tsconfig.json`
- * for tsx), this tree's benchmark code, and a `node_modules` symlink (the peers the workload modules
- * import, resolved to this repo's, so that only tsaio differs between the sides).
- */
-function exportTree(sha: string, dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const tar = execFileSync("git", ["archive", "--format=tar", sha, "src", "package.json", "tsconfig.json"], { cwd: root, maxBuffer: 1 << 30 });
-  execFileSync("tar", ["-x", "-C", dir], { input: tar });
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+/** An old tree (bench/trees.ts) plus this tree's benchmark code, which runs against its `src`. */
+function exportTreeWithBench(sha: string, dir: string): void {
+  exportTree(sha, dir);
   mkdirSync(join(dir, "bench"), { recursive: true });
   cpSync(join(here, "lib.ts"), join(dir, "bench", "lib.ts"));
   cpSync(join(here, "suite"), join(dir, "bench", "suite"), { recursive: true });
@@ -162,8 +151,8 @@ async function main(): Promise<void> {
   const t0 = now();
   const results: CaseResult[] = [];
   try {
-    exportTree(sha, trees.old);
-    exportTree(sha, trees.oldPrime);
+    exportTreeWithBench(sha, trees.old);
+    exportTreeWithBench(sha, trees.oldPrime);
     const keys = ["new", "old", "oldPrime"] as const;
     const storages = await Promise.all(keys.map((k) => taskStorageOf(trees[k])));
     /** Leaves only tree `k`'s task storage enabled (outside the sample's timing, which is inside `run`). */

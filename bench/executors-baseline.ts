@@ -17,12 +17,12 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { cpu as cpuOnMain } from "./workers/jobs.mjs";
+import { exportTree, git } from "./trees.js";
 import { fmt, interleave, machine, median, now, stats, table, type Sample } from "./lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,17 +43,6 @@ interface Tree {
   inc: unknown;
   cpu: unknown;
   storage: { disable(): void } | null;
-}
-
-function git(args: string[]): string {
-  return execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
-}
-
-function exportTree(sha: string, dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const tar = execFileSync("git", ["archive", "--format=tar", sha, "src", "package.json", "tsconfig.json"], { cwd: root, maxBuffer: 1 << 30 });
-  execFileSync("tar", ["-x", "-C", dir], { input: tar });
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
 }
 
 async function openTree(key: Tree["key"], name: string, dir: string): Promise<Tree> {
