@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { cpu as cpuOnMain } from "./workers/jobs.mjs";
+import { calibrate } from "./suite/w8-cpu.js";
 import { exportTree, git } from "./trees.js";
 import { fmt, interleave, machine, median, now, stats, table, type Sample } from "./lib.js";
 
@@ -55,19 +55,6 @@ async function openTree(key: Tree["key"], name: string, dir: string): Promise<Tr
   const pool = new t.ThreadPoolExecutor({ maxWorkers: 2 });
   await Promise.all(Array.from({ length: 8 }, (_, i) => pool.submit(fns.inc, i)));
   return { key, name, pool, inc: fns.inc, cpu: fns.cpu, storage: ctx.taskStorage instanceof AsyncLocalStorage ? ctx.taskStorage : null };
-}
-
-/** The argument that makes one cpu() job take about 25 ms on this machine's main thread. */
-function calibrate(): { arg: number; expected: number } {
-  let n = 20_000;
-  for (let k = 0; k < 8; k++) {
-    const t0 = now();
-    cpuOnMain(n);
-    const ms = now() - t0;
-    if (Math.abs(ms - 25) < 2) break;
-    n = Math.max(1000, Math.round(n * Math.pow(25 / Math.max(ms, 0.1), 0.8)));
-  }
-  return { arg: n, expected: cpuOnMain(n) };
 }
 
 const CASES: { id: string; title: string; unit: string; run: (t: Tree, c: { arg: number; expected: number }) => Promise<Sample> }[] = [

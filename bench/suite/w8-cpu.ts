@@ -11,8 +11,8 @@ import { makePools, THREADS, type Pool } from "./pools.js";
 const JOB_MS = 25;
 let pools: Pool[] = [];
 
-/** The argument that makes one job take about JOB_MS on this machine's main thread, and its result. */
-function calibrate(): { arg: number; expected: number } {
+/** The argument that makes one cpu() job take about JOB_MS on this machine's main thread, and its result. */
+export function calibrate(): { arg: number; expected: number } {
   let n = 20_000;
   for (let k = 0; k < 8; k++) {
     const t0 = now();
