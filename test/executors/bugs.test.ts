@@ -8,24 +8,16 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { ProcessPoolExecutor, ThreadPoolExecutor, type Executor } from "../../src/index.js";
-import { fixtures, jobs, pause, until } from "./helpers.js";
+import { describe, test } from "node:test";
+import { ProcessPoolExecutor, ThreadPoolExecutor } from "../../src/index.js";
+import { fixtures, jobs, pause, poolsShutDownAfter, until } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsaio-bugs-"));
 let nFile = 0;
 const newFile = (): string => join(dir, `marks-${++nFile}.txt`);
 const marks = (file: string): string => (existsSync(file) ? readFileSync(file, "utf8") : "");
 
-const pools: Executor[] = [];
-function pool<T extends Executor>(p: T): T {
-  pools.push(p);
-  return p;
-}
-after(async () => {
-  await Promise.all(pools.map((p) => p.shutdown({ cancelFutures: true })));
-  rmSync(dir, { recursive: true, force: true });
-});
+const pool = poolsShutDownAfter(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("a job cancelled before it started never starts", () => {
   test("threads: a job pipelined behind a synchronous one, cancelled while it waits in the worker", async () => {

@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import { BrokenExecutorError, CancelledError, createTask, ThreadPoolExecutor, ProcessPoolExecutor, timeout, TimeoutError, type Executor } from "../../src/index.js";
-import { jobs, pause, until } from "./helpers.js";
+import { describe, test } from "node:test";
+import { BrokenExecutorError, CancelledError, createTask, ThreadPoolExecutor, ProcessPoolExecutor, timeout, TimeoutError } from "../../src/index.js";
+import { jobs, pause, poolsShutDownAfter, until } from "./helpers.js";
 
-const pools: Executor[] = [];
-function pool<T extends Executor>(p: T): T {
-  pools.push(p);
-  return p;
-}
-after(async () => {
-  await Promise.all(pools.map((p) => p.shutdown({ cancelFutures: true })));
-});
+const pool = poolsShutDownAfter();
 
 describe("cancellation (threads)", () => {
   const p = pool(new ThreadPoolExecutor({ maxWorkers: 1, cancelGracePeriod: 300 }));

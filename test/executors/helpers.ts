@@ -1,8 +1,10 @@
 /** Shared bits of the executor tests. */
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
-import { workerModule } from "../../src/index.js";
+import { type Executor, workerModule } from "../../src/index.js";
+import type { Outcome } from "../fixtures/run-fixture.js";
 
 export const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "executors");
 
@@ -20,13 +22,7 @@ export async function until(cond: () => boolean, ms = 10_000, what = "condition"
   }
 }
 
-export interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+export type { Outcome };
 
 /** Runs a fixture script under tsx in a fresh process (killed after `limitMs`). */
 export function runFixture(name: string, args: string[] = [], limitMs = 30_000): Promise<Outcome> {
@@ -44,4 +40,20 @@ export function runFixture(name: string, args: string[] = [], limitMs = 30_000):
       resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 });
     });
   });
+}
+
+/**
+ * A test file's pools: `pool(new ThreadPoolExecutor(…))` registers one, and the file's `after` hook
+ * (installed by the first call to `poolsShutDownAfter()`) shuts them all down.
+ */
+export function poolsShutDownAfter(extra?: () => void): <T extends Executor>(p: T) => T {
+  const pools: Executor[] = [];
+  after(async () => {
+    await Promise.all(pools.map((p) => p.shutdown({ cancelFutures: true })));
+    extra?.();
+  });
+  return (p) => {
+    pools.push(p);
+    return p;
+  };
 }
