@@ -86,18 +86,6 @@ export function throwAtCall(): void {
   if (e !== null) throw e;
 }
 
-/** @internal Older spelling of {@link throwAtCall} (throws; returns null otherwise). */
-export function rejectAtCall(): null {
-  throwAtCall();
-  return null;
-}
-
-/** @internal Older spelling of {@link throwAtCall} (throws; returns null otherwise). */
-export function futureAtCall(_loop?: Loop): null {
-  throwAtCall();
-  return null;
-}
-
 /** Something that keeps the resolvers of a promise made for it. @internal */
 export interface Resolvers {
   _res: (v: unknown) => void;

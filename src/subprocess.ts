@@ -25,7 +25,7 @@ import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { gather } from "./combinators.js";
-import { Future, rejectAtCall, takeAtCall } from "./futures.js";
+import { Future, throwAtCall } from "./futures.js";
 import { LongTimeout } from "./internal/timers.js";
 import { checkDelay, checkOptions, describe, signalOf } from "./internal/validate.js";
 import { abortedError, plainResume, WaiterList } from "./internal/waiters.js";
@@ -217,8 +217,7 @@ export async function createSubprocessExec(program: string, args: readonly strin
   for (const a of args) if (typeof a !== "string") throw new TypeError(`${fn}: \`args\` must be an array of strings, got an element ${describe(a)}`);
   const p = prepare(options, fn);
   if (p.signal !== undefined && p.signal.aborted) throw abortedError(p.signal);
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   if (p.mergeIntoPipe) return start(p, "/bin/sh", ["-c", 'exec "$0" "$@" 2>&1', program, ...args], `${program} ${args.join(" ")}`.trim());
   return start(p, program, args, `${program} ${args.join(" ")}`.trim());
 }
@@ -240,8 +239,7 @@ export async function createSubprocessShell(cmd: string, options?: SubprocessOpt
   if (typeof cmd !== "string") throw new TypeError(`${fn}: \`cmd\` must be a string, got ${describe(cmd)}`);
   const p = prepare(options, fn);
   if (p.signal !== undefined && p.signal.aborted) throw abortedError(p.signal);
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   return start(p, "/bin/sh", ["-c", p.mergeIntoPipe ? `exec 2>&1\n${cmd}` : cmd], cmd);
 }
 
@@ -357,8 +355,7 @@ export class Subprocess implements AsyncDisposable {
   wait(options?: WaitOptions): Promise<number> {
     const signal = options === undefined ? undefined : signalOf(options, "Subprocess.wait");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._returncode !== null) return Promise.resolve(this._returncode);
     return this._waitSlow(signal);
   }
@@ -386,8 +383,7 @@ export class Subprocess implements AsyncDisposable {
     }
     const signal = options === undefined ? undefined : signalOf(options, "Subprocess.communicate");
     if (signal !== undefined && signal.aborted) throw abortedError(signal);
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall;
+    throwAtCall();
     const hasInput = input !== undefined && input !== null;
     if (hasInput && this.stdin === null) throw new InvalidStateError("Subprocess.communicate(input): the child's stdin is not a pipe (start it with stdin: PIPE)");
     try {

@@ -17,7 +17,7 @@
  *    (c) otherwise the task is blocked on a promise tsaio did not make (JS cannot throw into it):
  *        the request is also marked `_cancelAtCall`, and the task's first call of any tsaio function
  *        that returns an awaitable raises it — before that call has any effect (the lock is not
- *        taken, the item stays queued). Every such function starts with `takeAtCall()` (futures.ts),
+ *        taken, the item stays queued). Every such function starts with `throwAtCall()` (futures.ts),
  *        the one helper that implements this; synchronous calls never raise.
  * 2. Every tsaio await is a cancellation point because awaiting a tsaio object inside a task goes
  *    through `Future.then`, which registers the task as the future's waiter (`_suspendOn`); a

@@ -18,7 +18,7 @@ import tls from "node:tls";
 import { inspect } from "node:util";
 import { runningLoop } from "../context.js";
 import { CancelledError, InvalidStateError } from "../errors.js";
-import { PENDING, takeAtCall, WaiterFuture } from "../futures.js";
+import { PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkCount, checkFunction, checkOptionalDelay, checkOptions, describe, signalOf } from "../internal/validate.js";
 import { abortedError, plainResume, WaiterList } from "../internal/waiters.js";
 import type { Loop } from "../loop.js";
@@ -158,8 +158,7 @@ export async function openConnection(host: string, port: number, options?: OpenC
   checkBool(o.noDelay, fn, "noDelay");
   checkBool(o.keepAlive, fn, "keepAlive");
   if (c.signal !== undefined && c.signal.aborted) throw abortedError(c.signal);
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   const loop = runningLoop();
   const netOptions: net.TcpNetConnectOpts = {
     host,
@@ -202,8 +201,7 @@ export async function openUnixConnection(path: string, options?: ConnectOptions)
     throw new TypeError(`${fn}: \`serverHostname\` must be a string, got ${describe(options.serverHostname)}`);
   }
   if (c.signal !== undefined && c.signal.aborted) throw abortedError(c.signal);
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   return connect(runningLoop(), c, { path, allowHalfOpen: true }, path, options?.serverHostname, { peername: path, sockname: "" });
 }
 
@@ -358,8 +356,7 @@ export class Server implements AsyncDisposable {
   waitClosed(options?: { signal?: AbortSignal }): Promise<void> {
     const signal = options === undefined ? undefined : signalOf(options, "Server.waitClosed");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = takeAtCall();
-    if (atCall !== null) return Promise.reject(atCall);
+    throwAtCall();
     if (this._woken) return Promise.resolve();
     return this._closeWaiters.add(runningLoop(), signal);
   }
@@ -373,8 +370,7 @@ export class Server implements AsyncDisposable {
   async serveForever(options?: { signal?: AbortSignal }): Promise<never> {
     const signal = options === undefined ? undefined : signalOf(options, "Server.serveForever");
     if (signal !== undefined && signal.aborted) throw abortedError(signal);
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall;
+    throwAtCall();
     if (this._servingForever !== null) throw new InvalidStateError(`Server.serveForever(): ${inspect(this)} is already being awaited on serveForever()`);
     if (this._servers === null) throw new InvalidStateError(`Server.serveForever(): ${inspect(this)} is closed`);
     const fut = new WaiterFuture<never>(runningLoop(), this);
@@ -595,8 +591,7 @@ export async function startServer(
   checkBool(o.noDelay, fn, "noDelay");
   checkBool(o.keepAlive, fn, "keepAlive");
   if (c.signal !== undefined && c.signal.aborted) throw abortedError(c.signal);
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   const loop = runningLoop();
   const server = new Server(loop, handler, c.limit, c.ssl, null, o.noDelay ?? true, o.keepAlive ?? false);
   await listenAll(
@@ -632,8 +627,7 @@ export async function startUnixServer(handler: ConnectionHandler, path: string, 
   const c = commonOf(options, fn);
   if (options?.backlog !== undefined) checkCount(options.backlog, fn, "backlog", 0);
   if (c.signal !== undefined && c.signal.aborted) throw abortedError(c.signal);
-  const atCall = takeAtCall();
-  if (atCall !== null) throw atCall;
+  throwAtCall();
   removeStaleSocket(path);
   const server = new Server(runningLoop(), handler, c.limit, c.ssl, path, false, false);
   await listenAll(server, c, [{ path, backlog: options?.backlog ?? 511 }]);

@@ -29,7 +29,7 @@
 import { inspect } from "node:util";
 import { runningLoop } from "../context.js";
 import { InvalidStateError } from "../errors.js";
-import { PENDING, rejectAtCall, WaiterFuture } from "../futures.js";
+import { PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkCount, describe, signalOf } from "../internal/validate.js";
 import { abortedError } from "../internal/waiters.js";
 import { cancelOnAbort } from "../tasks.js";
@@ -174,8 +174,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (!Number.isInteger(n)) throw new RangeError(`StreamReader.read: \`n\` must be an integer, got ${n}`);
     const signal = options === undefined ? undefined : signalOf(options, "StreamReader.read");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._exception !== null) return Promise.reject(this._exception);
     if (n === 0) return Promise.resolve(EMPTY);
     if (n < 0) {
@@ -195,8 +194,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   readline(options?: ReadOptions): Promise<Buffer> {
     const signal = options === undefined ? undefined : signalOf(options, "StreamReader.readline");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._exception !== null) return Promise.reject(this._exception);
     // The common case, inline: a whole line in the buffer.
     const pos = this._pos;
@@ -231,8 +229,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const seps = separatorsOf(separator);
     const signal = options === undefined ? undefined : signalOf(options, "StreamReader.readuntil");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._exception !== null) return Promise.reject(this._exception);
     scratch.offset = 0;
     let chunk: Buffer | null;
@@ -253,8 +250,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     checkCount(n, "StreamReader.readexactly", "n", 0);
     const signal = options === undefined ? undefined : signalOf(options, "StreamReader.readexactly");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     if (this._exception !== null) return Promise.reject(this._exception);
     if (n === 0) return Promise.resolve(EMPTY);
     if (this._size() >= n) {

@@ -6,7 +6,7 @@ import type { Socket } from "node:net";
 import tls from "node:tls";
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
-import { PENDING, rejectAtCall, takeAtCall, WaiterFuture } from "../futures.js";
+import { PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { cancelOnAbort } from "../tasks.js";
 import { checkOptions, checkOptionalDelay, describe, signalOf } from "../internal/validate.js";
 import { abortedError, RESOLVED_VOID } from "../internal/waiters.js";
@@ -104,8 +104,7 @@ export class StreamWriter implements AsyncDisposable {
   drain(options?: ReadOptions): Promise<void> {
     const signal = options === undefined ? undefined : signalOf(options, "StreamWriter.drain");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     const r = this._reader;
     if (r !== null && r._exception !== null) return Promise.reject(r._exception);
     const t = this._t;
@@ -158,8 +157,7 @@ export class StreamWriter implements AsyncDisposable {
   waitClosed(options?: ReadOptions): Promise<void> {
     const signal = options === undefined ? undefined : signalOf(options, "StreamWriter.waitClosed");
     if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    const atCall = rejectAtCall();
-    if (atCall !== null) return atCall;
+    throwAtCall();
     const t = this._t;
     if (t._lost) return t._error === null ? RESOLVED_VOID : Promise.reject(t._error);
     return t._closeList().add(runningLoop(), signal);
@@ -212,8 +210,7 @@ export class StreamWriter implements AsyncDisposable {
     const timeoutMs = options?.sslHandshakeTimeout ?? SSL_HANDSHAKE_TIMEOUT;
     const signal = signalOf(options, "StreamWriter.startTls");
     if (signal !== undefined && signal.aborted) throw abortedError(signal);
-    const atCall = takeAtCall();
-    if (atCall !== null) throw atCall;
+    throwAtCall();
     await this.drain(signal === undefined ? undefined : { signal });
     const t = this._t;
     if (t._tls) throw new InvalidStateError("StreamWriter.startTls(): the connection already runs TLS");
