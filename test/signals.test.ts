@@ -12,13 +12,13 @@ import { runFixture } from "./fixtures/run-fixture.js";
 const inLoop = <T>(fn: () => Promise<T>): Promise<T> => run(fn, { handleSigint: false });
 
 test("a handler runs as a loop callback, with its arguments, once per signal; a second handler replaces the first", async () => {
-  const listeners = process.listenerCount("SIGUSR2");
+  const listeners = process.listenerCount("SIGURG");
   await inLoop(async () => {
     const loop = getRunningLoop();
     const calls: string[] = [];
     const got = new Event();
     loop.addSignalHandler(
-      "SIGUSR2",
+      "SIGURG",
       (a: string, b: number) => {
         calls.push(`first ${a} ${b} task=${currentTask() === null ? "none" : "some"}`);
         got.set();
@@ -26,21 +26,21 @@ test("a handler runs as a loop callback, with its arguments, once per signal; a 
       "x",
       1,
     );
-    process.kill(process.pid, "SIGUSR2");
+    process.kill(process.pid, "SIGURG");
     await got.wait();
     got.clear();
-    loop.addSignalHandler(constants.signals.SIGUSR2, () => {
+    loop.addSignalHandler(constants.signals.SIGURG, () => {
       calls.push("second");
       got.set();
     });
-    assert.equal(process.listenerCount("SIGUSR2"), listeners + 1, "replaced, not added");
-    process.kill(process.pid, "SIGUSR2");
+    assert.equal(process.listenerCount("SIGURG"), listeners + 1, "replaced, not added");
+    process.kill(process.pid, "SIGURG");
     await got.wait();
     assert.deepEqual(calls, ["first x 1 task=none", "second"]);
-    assert.equal(loop.removeSignalHandler("SIGUSR2"), true);
-    assert.equal(loop.removeSignalHandler("SIGUSR2"), false);
+    assert.equal(loop.removeSignalHandler("SIGURG"), true);
+    assert.equal(loop.removeSignalHandler("SIGURG"), false);
     assert.equal(loop.removeSignalHandler("SIGWINCH"), false);
-    assert.equal(process.listenerCount("SIGUSR2"), listeners);
+    assert.equal(process.listenerCount("SIGURG"), listeners);
   });
 });
 
@@ -72,10 +72,10 @@ test("a task waiting for a signal is not a deadlock: the handler keeps the proce
   await inLoop(async () => {
     const loop = getRunningLoop();
     const stop = new Event();
-    loop.addSignalHandler("SIGUSR2", () => stop.set());
-    setTimeout(() => process.kill(process.pid, "SIGUSR2"), 100).unref(); // nothing else keeps Node busy
+    loop.addSignalHandler("SIGURG", () => stop.set());
+    setTimeout(() => process.kill(process.pid, "SIGURG"), 100).unref(); // nothing else keeps Node busy
     await stop.wait();
-    loop.removeSignalHandler("SIGUSR2");
+    loop.removeSignalHandler("SIGURG");
   });
 });
 
@@ -87,9 +87,9 @@ test("bad input is a TypeError/RangeError naming the argument", async () => {
     assert.throws(() => loop.addSignalHandler("SIGNOPE" as NodeJS.Signals, () => {}), (e: unknown) => e instanceof RangeError && /`sig`/.test((e as Error).message));
     assert.throws(() => loop.addSignalHandler(12345, () => {}), RangeError);
     assert.throws(() => loop.addSignalHandler(null as unknown as number, () => {}), (e: unknown) => e instanceof TypeError && /`sig`/.test((e as Error).message));
-    assert.throws(() => loop.addSignalHandler("SIGUSR2", "cb" as unknown as () => void), (e: unknown) => e instanceof TypeError && /`callback`/.test((e as Error).message));
+    assert.throws(() => loop.addSignalHandler("SIGURG", "cb" as unknown as () => void), (e: unknown) => e instanceof TypeError && /`callback`/.test((e as Error).message));
     assert.throws(
-      () => loop.addSignalHandler("SIGUSR2", async () => {}),
+      () => loop.addSignalHandler("SIGURG", async () => {}),
       (e: unknown) => e instanceof TypeError && /async function/.test((e as Error).message),
     );
     assert.throws(() => loop.removeSignalHandler("SIGNOPE" as NodeJS.Signals), RangeError);
@@ -102,7 +102,7 @@ test("SIGINT: a handler of the loop takes Ctrl-C over from run(); removing it gi
     onLine: (line, child) => {
       if (line === "ready1") child.kill("SIGINT");
       if (line === "ready2") {
-        child.kill("SIGUSR2");
+        child.kill("SIGURG");
         setTimeout(() => child.kill("SIGINT"), 100);
       }
     },
