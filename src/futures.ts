@@ -513,6 +513,28 @@ export class WaiterFuture<T> extends Future<T> {
   }
 }
 
+// ---------------------------------------------------------------------------- AbortSignal wiring
+
+/** @internal Cancels `fut` when `signal` aborts; the listener is removed once `fut` is done. */
+export function cancelOnAbort(fut: Future<unknown>, signal: AbortSignal): void {
+  if (signal.aborted) {
+    fut.cancel(abortMessage(signal));
+    return;
+  }
+  const onAbort = (): void => {
+    fut.cancel(abortMessage(signal));
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  fut._addEntry({ _onDone: () => signal.removeEventListener("abort", onAbort) });
+}
+
+/** @internal The cancel message for an aborted signal: its reason's message, the reason itself, or "aborted". */
+export function abortMessage(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r.message;
+  return r === undefined ? "aborted" : String(r);
+}
+
 /**
  * Whether `value` is a tsaio Future (or Task).
  * @example

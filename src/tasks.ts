@@ -44,7 +44,7 @@ import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop, setHandleTask, taskStorage } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { setMaxListeners } from "node:events";
-import { Awaiter, CANCELLED, countAtCall, Future, PENDING, REJECTED, RESOLVED, runCallbacksNow, throwAtCall, type Unretrieved } from "./futures.js";
+import { Awaiter, CANCELLED, cancelOnAbort, countAtCall, Future, PENDING, REJECTED, RESOLVED, runCallbacksNow, throwAtCall, type Unretrieved } from "./futures.js";
 import { channels, creationStackOf, expectAwait, trackCreation } from "./instrument.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
 import type { Loop, TimerHandle, TimerItem } from "./loop.js";
@@ -669,25 +669,6 @@ export function sleep<T>(ms: number, value?: T, options?: SleepOptions): Future<
   if (signal !== undefined) cancelOnAbort(sf, signal);
   if (loop._debug) expectAwait(sf, `sleep(${ms})`);
   return sf;
-}
-
-/** @internal Cancels `fut` when `signal` aborts; the listener is removed once `fut` is done. */
-export function cancelOnAbort(fut: Future<unknown>, signal: AbortSignal): void {
-  if (signal.aborted) {
-    fut.cancel(abortMessage(signal));
-    return;
-  }
-  const onAbort = (): void => {
-    fut.cancel(abortMessage(signal));
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  fut._addEntry({ _onDone: () => signal.removeEventListener("abort", onAbort) });
-}
-
-function abortMessage(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (r instanceof Error) return r.message;
-  return r === undefined ? "aborted" : String(r);
 }
 
 // ------------------------------------------------------------------------------- foreign promises

@@ -20,9 +20,9 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull } from "../context.js";
 import { CancelledError } from "../errors.js";
-import { type Awaiter, CANCELLED, type DoneEntry, Future, PENDING, promiseInto, RESOLVED } from "../futures.js";
+import { type Awaiter, CANCELLED, cancelOnAbort, type DoneEntry, Future, PENDING, promiseInto, RESOLVED } from "../futures.js";
 import type { Loop } from "../loop.js";
-import { cancelOnAbort, type Task } from "../tasks.js";
+import type { Task } from "../tasks.js";
 import { Deque } from "./ring.js";
 
 const IN_QUEUE = 1;

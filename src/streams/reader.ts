@@ -29,10 +29,9 @@
 import { inspect } from "node:util";
 import { runningLoop } from "../context.js";
 import { InvalidStateError } from "../errors.js";
-import { PENDING, throwAtCall, WaiterFuture } from "../futures.js";
+import { cancelOnAbort, PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkCount, describe, signalOf } from "../internal/validate.js";
 import { abortedError } from "../internal/waiters.js";
-import { cancelOnAbort } from "../tasks.js";
 import { IncompleteReadError, LimitOverrunError } from "./errors.js";
 
 /** asyncio's `_DEFAULT_LIMIT`: 64 KiB. */

@@ -19,12 +19,11 @@
 import type { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import { inspect } from "node:util";
-import { PENDING, WaiterFuture } from "../futures.js";
+import { cancelOnAbort, PENDING, WaiterFuture } from "../futures.js";
 import { LongTimeout } from "../internal/timers.js";
 import type { Waiter } from "../internal/waiters.js";
 import { WaiterList } from "../internal/waiters.js";
 import type { Loop } from "../loop.js";
-import { cancelOnAbort } from "../tasks.js";
 import { connectionLost } from "./errors.js";
 import type { ReadTransport, StreamReader } from "./reader.js";
 
