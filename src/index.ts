@@ -43,33 +43,55 @@ export { taskTree, formatTaskTree, type TaskNode, type TreeOptions } from "./deb
 export { enableIntrospection, disableIntrospection } from "./debug/introspect.js";
 export { map, imap, forEach, type Items, type MapOptions, type ImapOptions } from "./iteration.js";
 export { buffer, chunk, throttle, merge, pipe, type Stage, type ChunkOptions } from "./stages.js";
-export * from "./locks.js";
-export * from "./queues.js";
-export * from "./limiters.js";
-export * from "./retry.js";
-export * from "./executors/index.js";
-// Streams, subprocesses (issue 15)
+export { Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, Held, type Acquirable, type SignalOptions } from "./locks.js";
+export { Queue, PriorityQueue, LifoQueue, defaultCompare, type Compare } from "./queues.js";
+export {
+  RWLock,
+  RWLockSide,
+  CapacityLimiter,
+  Borrow,
+  RateLimiter,
+  type BorrowOptions,
+  type CapacityLimiterStatistics,
+  type RateLimiterOptions,
+} from "./limiters.js";
+export { retry, type RetryInfo, type RetryOptions } from "./retry.js";
+export {
+  Executor,
+  ThreadPoolExecutor,
+  ProcessPoolExecutor,
+  ExecutorFuture,
+  workerModule,
+  transfer,
+  toThread,
+  type ExecutorOptions,
+  type JobOptions,
+  type ExecutorMapOptions,
+  type ShutdownOptions,
+  type CancelOptions,
+  type WorkerModule,
+  type WorkerFunction,
+  type WorkerFunctions,
+  type FunctionKeys,
+} from "./executors/index.js";
+// Streams (asyncio's streams: TCP, unix sockets and TLS; every wait is a cancellation point) and
+// subprocesses. Listed from the files that define them: this is the one list of public names.
+export { IncompleteReadError, LimitOverrunError } from "./streams/errors.js";
+export { StreamReader, type ReadOptions, type StreamReaderOptions, type Separator } from "./streams/reader.js";
+export { StreamWriter, type StartTlsOptions } from "./streams/writer.js";
 export {
   openConnection,
   openUnixConnection,
   startServer,
   startUnixServer,
   Server,
-  StreamReader,
-  StreamWriter,
-  IncompleteReadError,
-  LimitOverrunError,
   type ConnectOptions,
   type OpenConnectionOptions,
   type ConnectionHandler,
   type ServeOptions,
   type StartServerOptions,
-  type ReadOptions,
-  type StreamReaderOptions,
-  type Separator,
-  type StartTlsOptions,
-  type SslOption,
-} from "./streams/index.js";
+} from "./streams/net.js";
+export type { SslOption } from "./streams/tls.js";
 export {
   createSubprocessExec,
   createSubprocessShell,
