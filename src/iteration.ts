@@ -14,7 +14,7 @@ import { CancelledError, ExceptionGroup } from "./errors.js";
 import { Future, throwAtCall, WaiterFuture } from "./futures.js";
 import { wakeFirst } from "./internal/channel.js";
 import { Deque } from "./internal/ring.js";
-import { checkFunction, checkOptions, checkSignal, describe } from "./internal/validate.js";
+import { checkConcurrency, checkFunction, checkItems, checkOptions, checkSignal, describe } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 import { taskGroup, type TaskGroup } from "./taskgroups.js";
 import type { Task } from "./tasks.js";
@@ -94,26 +94,6 @@ export class Puller<T> {
     const it = this.syncIt ?? this.asyncIt;
     if (it !== null && typeof it.return === "function") await it.return();
   }
-}
-
-/**
- * Throws a TypeError naming `fnName` unless `value` is an iterable or an async iterable. `what`
- * names the argument in the message (map/imap/forEach say `items`, the stages "the source").
- * @internal
- */
-export function checkItems(value: unknown, fnName: string, what = "`items` must be an array, an iterable or an async iterable"): void {
-  const v = value as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null | undefined;
-  if (v === null || v === undefined || (typeof v[Symbol.asyncIterator] !== "function" && typeof v[Symbol.iterator] !== "function")) {
-    throw new TypeError(`${fnName}: ${what}, got ${describe(value)}`);
-  }
-}
-
-export function checkConcurrency(value: unknown, fnName: string): number {
-  if (typeof value !== "number") throw new TypeError(`${fnName}: \`concurrency\` must be a number (an integer >= 1 or Infinity), got ${describe(value)}`);
-  if (value !== Infinity && (!Number.isInteger(value) || value < 1)) {
-    throw new RangeError(`${fnName}: \`concurrency\` must be an integer >= 1 or Infinity, got ${value}`);
-  }
-  return value;
 }
 
 /** A group's ExceptionGroup of one error becomes that error: one failure reads as itself. */

@@ -36,8 +36,14 @@ export function checkSignal(value: unknown, fnName: string): asserts value is Ab
   }
 }
 
+/**
+ * How a bad argument reads in an error message: `null`, `undefined`, `a function`, `an array`,
+ * `the string "x"`, or the type and value (`number 5`, `boolean true`). (`undefined` used to fall
+ * through to the last form and read "undefined undefined".)
+ */
 export function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "undefined";
   if (typeof value === "function") return "a function";
   if (typeof value === "object") {
     if (typeof (value as { then?: unknown }).then === "function") return "a promise/thenable";
@@ -102,4 +108,25 @@ export function checkPositive(value: unknown, fnName: string, argName: string, u
   if (!Number.isFinite(value) || (min > 0 ? value < min : value <= 0)) {
     throw new RangeError(`${fnName}: \`${argName}\` must be a finite number ${min > 0 ? `>= ${min}` : "> 0"} ${unit}, got ${value}`);
   }
+}
+
+/**
+ * Throws a TypeError naming `fnName` unless `value` is an iterable or an async iterable (what `map`,
+ * `imap`, `forEach` and the stages accept). `what` names the argument in the message (map/imap/forEach
+ * say `items`, the stages "the source").
+ */
+export function checkItems(value: unknown, fnName: string, what = "`items` must be an array, an iterable or an async iterable"): void {
+  const v = value as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null | undefined;
+  if (v === null || v === undefined || (typeof v[Symbol.asyncIterator] !== "function" && typeof v[Symbol.iterator] !== "function")) {
+    throw new TypeError(`${fnName}: ${what}, got ${describe(value)}`);
+  }
+}
+
+/** A concurrency bound: an integer >= 1 or Infinity; returns it. */
+export function checkConcurrency(value: unknown, fnName: string): number {
+  if (typeof value !== "number") throw new TypeError(`${fnName}: \`concurrency\` must be a number (an integer >= 1 or Infinity), got ${describe(value)}`);
+  if (value !== Infinity && (!Number.isInteger(value) || value < 1)) {
+    throw new RangeError(`${fnName}: \`concurrency\` must be an integer >= 1 or Infinity, got ${value}`);
+  }
+  return value;
 }
