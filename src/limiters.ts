@@ -18,7 +18,7 @@ import { currentTaskOrNull, runningLoop } from "./context.js";
 import { InvalidStateError } from "./errors.js";
 import { throwAtCall } from "./futures.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
-import { abortedError, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, type Waiter, WaiterList } from "./internal/waiters.js";
+import { abortedError, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, type Waiter, WaiterList } from "./waiters.js";
 import type { Acquirable, SignalOptions } from "./locks.js";
 import type { Loop, TimerHandle } from "./loop.js";
 

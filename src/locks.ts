@@ -15,7 +15,7 @@
  *   set Event) completes without giving up the loop and allocates nothing: it returns a shared,
  *   already-resolved promise.
  *
- * Waiters live in an O(1) deque with lazy removal (see `internal/waiters.ts`), so 100,000 waiters,
+ * Waiters live in an O(1) deque with lazy removal (see `waiters.ts`), so 100,000 waiters,
  * cancelled in any order, cost linear time.
  * @module
  */
@@ -24,9 +24,9 @@ import { runningLoop } from "./context.js";
 import { BrokenBarrierError, CancelledError, InvalidStateError } from "./errors.js";
 import { PENDING, throwAtCall } from "./futures.js";
 import { checkCount, checkFunction, describe, signalOf } from "./internal/validate.js";
-import { abortedError, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, type Waiter, WaiterList } from "./internal/waiters.js";
+import { abortedError, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, type Waiter, WaiterList } from "./waiters.js";
 
-export { Held } from "./internal/waiters.js";
+export { Held } from "./waiters.js";
 
 /** Options of every waiting call of the primitives. */
 export interface SignalOptions {

@@ -19,7 +19,7 @@ import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./error
 import { Deque } from "./internal/ring.js";
 import { checkCount, describe, signalOf } from "./internal/validate.js";
 import { throwAtCall } from "./futures.js";
-import { abortedError, RESOLVED_VOID, type Waiter, WaiterList } from "./internal/waiters.js";
+import { abortedError, RESOLVED_VOID, type Waiter, WaiterList } from "./waiters.js";
 import { Event, type SignalOptions } from "./locks.js";
 
 /**

@@ -28,7 +28,7 @@ import { gather } from "./combinators.js";
 import { cancelOnAbort, Future, throwAtCall } from "./futures.js";
 import { LongTimeout } from "./internal/timers.js";
 import { checkDelay, checkOptions, describe, signalOf } from "./internal/validate.js";
-import { abortedError, plainResume, WaiterList } from "./internal/waiters.js";
+import { abortedError, plainResume, WaiterList } from "./waiters.js";
 import type { Loop } from "./loop.js";
 import { checkLimit, DEFAULT_LIMIT, StreamReader } from "./streams/reader.js";
 import { StreamTransport, untilEvent } from "./streams/transport.js";

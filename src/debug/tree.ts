@@ -9,7 +9,7 @@ import { GatheringFuture, ShieldFuture } from "../combinators.js";
 import { ExecutorFuture } from "../executors/future.js";
 import { Future, PENDING, WaiterFuture } from "../futures.js";
 import { Channel } from "../internal/channel.js";
-import { Waiter } from "../internal/waiters.js";
+import { Waiter } from "../waiters.js";
 import { CapacityLimiter, RateLimiter, RWLock, RWLockSide } from "../limiters.js";
 import { Barrier, Condition, Event, Lock, Semaphore } from "../locks.js";
 import type { Loop } from "../loop.js";

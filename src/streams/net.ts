@@ -20,7 +20,7 @@ import { runningLoop } from "../context.js";
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { cancelOnAbort, PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkCount, checkFunction, checkOptionalDelay, checkOptions, describe, signalOf } from "../internal/validate.js";
-import { abortedError, plainResume, WaiterList } from "../internal/waiters.js";
+import { abortedError, plainResume, WaiterList } from "../waiters.js";
 import type { Loop } from "../loop.js";
 import type { Task } from "../tasks.js";
 import { checkLimit, DEFAULT_LIMIT, StreamReader } from "./reader.js";

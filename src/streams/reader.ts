@@ -31,7 +31,7 @@ import { runningLoop } from "../context.js";
 import { InvalidStateError } from "../errors.js";
 import { cancelOnAbort, PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkCount, describe, signalOf } from "../internal/validate.js";
-import { abortedError } from "../internal/waiters.js";
+import { abortedError } from "../waiters.js";
 import { IncompleteReadError, LimitOverrunError } from "./errors.js";
 
 /** asyncio's `_DEFAULT_LIMIT`: 64 KiB. */

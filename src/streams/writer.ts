@@ -8,7 +8,7 @@ import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
 import { cancelOnAbort, PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkOptions, checkOptionalDelay, describe, signalOf } from "../internal/validate.js";
-import { abortedError, RESOLVED_VOID } from "../internal/waiters.js";
+import { abortedError, RESOLVED_VOID } from "../waiters.js";
 import { runningLoop } from "../context.js";
 import type { ReadOptions, StreamReader } from "./reader.js";
 import { handshakeTimeoutError, type SslOption, sslOf } from "./tls.js";

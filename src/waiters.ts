@@ -18,12 +18,12 @@
  * @internal
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull } from "../context.js";
-import { CancelledError } from "../errors.js";
-import { type Awaiter, CANCELLED, cancelOnAbort, type DoneEntry, Future, PENDING, promiseInto, RESOLVED } from "../futures.js";
-import type { Loop } from "../loop.js";
-import type { Task } from "../tasks.js";
-import { Deque } from "./ring.js";
+import { currentTaskOrNull } from "./context.js";
+import { CancelledError } from "./errors.js";
+import { type Awaiter, CANCELLED, cancelOnAbort, type DoneEntry, Future, PENDING, promiseInto, RESOLVED } from "./futures.js";
+import type { Loop } from "./loop.js";
+import type { Task } from "./tasks.js";
+import { Deque } from "./internal/ring.js";
 
 const IN_QUEUE = 1;
 const REMOVED = 2;
