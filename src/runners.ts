@@ -68,9 +68,13 @@ const DEFAULT_SHUTDOWN_TIMEOUT = 5_000;
  * ```
  */
 export class Runner implements AsyncDisposable {
+  /** @internal */
   private _loop: Loop | null = null;
+  /** @internal */
   private _closed = false;
+  /** @internal */
   private _running = false;
+  /** @internal */
   private readonly _options: RunOptions;
   /** @internal */ _interrupted = false;
 

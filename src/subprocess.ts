@@ -359,6 +359,7 @@ export class Subprocess implements AsyncDisposable {
     return this._waitSlow(signal);
   }
 
+  /** @internal */
   private async _waitSlow(signal: AbortSignal | undefined): Promise<number> {
     try {
       await this._exitWaiters.add(this._loop, signal);
@@ -397,6 +398,7 @@ export class Subprocess implements AsyncDisposable {
     }
   }
 
+  /** @internal */
   private async _feedStdin(input: Uint8Array | string | null): Promise<void> {
     const w = this.stdin;
     if (w === null) return;
@@ -411,6 +413,7 @@ export class Subprocess implements AsyncDisposable {
     w.close();
   }
 
+  /** @internal */
   private async _readAll(r: StreamReader | null): Promise<Buffer | null> {
     if (r === null) return null;
     const data = await r.read();

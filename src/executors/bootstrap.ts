@@ -11,7 +11,7 @@
  * URL of tsx's `register()` API, and whenever an import fails because a `.ts` file cannot be loaded
  * (unknown extension, or `jobs.js` not found where `jobs.ts` exists), it registers tsx in the worker
  * and retries. Where tsx already works, nothing extra happens.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { existsSync } from "node:fs";

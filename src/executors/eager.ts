@@ -12,7 +12,7 @@
  * `Loop._runEagerly(task): boolean` (run the first step now if no step is in progress, arm the
  * watchdog if it blocks; see the executors rebuild note), `startEagerly` becomes that one call and
  * `JobTask` goes away.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import type { Loop } from "../loop.js";

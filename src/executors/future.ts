@@ -178,6 +178,7 @@ export class ExecutorFuture<T> extends Future<T> {
     }
   }
 
+  /** @internal */
   private _settled(): void {
     if (this._state !== PENDING && this._owner !== null) this._owner.jobSettled(this as ExecutorFuture<unknown>);
   }

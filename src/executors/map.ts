@@ -1,7 +1,7 @@
 /**
  * `Executor.map`: chunks of the input submitted as jobs, at most `buffersize` in flight, results
  * yielded in input order, the whole iteration bounded by a real-clock deadline.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { runningLoop } from "../context.js";

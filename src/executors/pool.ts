@@ -268,7 +268,7 @@ export abstract class Executor implements AsyncDisposable {
     return job;
   }
 
-  /** Checks the arguments, unwraps transfer markers, wires the signal: a problem, "aborted", or null. */
+  /** @internal Checks the arguments, unwraps transfer markers, wires the signal: a problem, "aborted", or null. */
   private _prepare(job: Job, entry: FnEntry, args: unknown[], options: JobOptions | undefined): Error | "aborted" | null {
     const problem = checkEntry(entry);
     if (problem !== null) return problem;
@@ -300,7 +300,7 @@ export abstract class Executor implements AsyncDisposable {
     return null;
   }
 
-  /** The executor cannot go on (initializer failure, workers that cannot start): fail everything. */
+  /** @internal The executor cannot go on (initializer failure, workers that cannot start): fail everything. */
   private _break(error: BrokenExecutorError): void {
     if (this._state === BROKEN) return;
     this._state = BROKEN;
@@ -323,6 +323,7 @@ export abstract class Executor implements AsyncDisposable {
     this._checkDrained();
   }
 
+  /** @internal */
   private _drained(): boolean {
     return this._state !== RUNNING && this._queue.size === 0 && this._slots.list.length === 0;
   }

@@ -18,7 +18,7 @@
  * Batching goes one way only: the main thread batches the jobs it submits in one tick (it keeps every
  * job until its outcome arrives, so a batch lost with a dying worker is simply re-queued), and drains
  * all pending results in one go with `receiveMessageOnPort`.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import type { MessagePort as NodeMessagePort, TransferListItem } from "node:worker_threads";

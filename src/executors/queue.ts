@@ -1,7 +1,7 @@
 /**
  * The two job lists: the executor's queue of jobs waiting for a worker ({@link JobQueue}), and each
  * worker's record of the jobs it holds ({@link Inflight}).
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { Deque } from "../internal/ring.js";

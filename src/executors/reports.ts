@@ -3,7 +3,7 @@
  * arm timeouts, handed-back jobs go to the front of the queue, and a worker's exit fails the one job
  * it was running (crash blame) and re-queues the rest. This is the executor's side of
  * {@link SlotEvents}; the backends call it, it never calls into a backend beyond {@link WorkerSlot}.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { BrokenExecutorError } from "../errors.js";

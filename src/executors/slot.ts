@@ -4,7 +4,7 @@
  * through which a backend reports what its worker did. A new backend (thread, process, remote) is a
  * subclass of WorkerSlot that posts batches, reports messages and its exit through SlotEvents, and
  * knows how to tell (or guess) which job its worker is running.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import type { TransferListItem } from "node:worker_threads";

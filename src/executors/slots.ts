@@ -19,7 +19,7 @@
  * A worker with nothing to do is unref'd (it never keeps the process alive) and retires after
  * `idleTimeout`: one lazy timer per worker, not one per job — it checks how long the worker has been
  * idle when it fires, and re-arms itself for the rest if the worker worked meanwhile.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { LongTimeout } from "../internal/timers.js";

@@ -13,7 +13,7 @@
  *   `currentTask().signal`) and a grace timer; when that fires (or at once with `force`) the worker
  *   is killed if it is still in that job — `doom` makes sure of that, so no other job dies with it.
  * Capacity is freed only when the worker reports the job over, or dies.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { TimeoutError } from "../errors.js";

@@ -6,7 +6,7 @@
  * {@link CHECK_MS} ms and, once they differ, SIGKILLs its own process — from that thread, whatever
  * the main thread is doing. The thread is unref'd (it never keeps the worker alive), runs no loader
  * (`execArgv: []`), and costs a `getppid()` call per check.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { Worker } from "node:worker_threads";

@@ -2,7 +2,7 @@
  * The worker side's functions: loading a module export or rebuilding a function sent by source (in
  * a worker, on first use), running a `map()` chunk, and explaining the errors a function sent by
  * source typically meets.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { existsSync } from "node:fs";

@@ -3,7 +3,7 @@
  * results ring (protocol.ts), rung in with a doorbell message only when the pool is not already due
  * to look; anything else is posted at once as a message (never buffered, so a worker that dies has
  * reported everything it finished).
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import type { TransferListItem } from "node:worker_threads";

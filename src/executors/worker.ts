@@ -9,7 +9,7 @@
  * vetoed (protocol.ts); a process worker runs a watchdog thread that kills it if its parent dies
  * (watchdog.ts). Loading functions: worker-fns.ts; reporting outcomes: worker-out.ts; starting a
  * job's task eagerly: eager.ts.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { getHeapStatistics } from "node:v8";

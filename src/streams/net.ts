@@ -456,6 +456,7 @@ export class Server implements AsyncDisposable {
     task.addDoneCallback((done) => this._handlerDone(done, t));
   }
 
+  /** @internal */
   private _handlerDone(task: Task<unknown>, t: StreamTransport): void {
     this._tasks.delete(task);
     if (task.cancelled()) t.close();
@@ -514,16 +515,18 @@ export class Server implements AsyncDisposable {
     });
   }
 
+  /** @internal */
   private readonly _detach = (t: StreamTransport): void => {
     this._clients.delete(t);
     if (this._idle()) this._wakeup();
   };
 
-  /** Closed, and no connection left (asyncio's condition for waking `wait_closed`). */
+  /** @internal Closed, and no connection left (asyncio's condition for waking `wait_closed`). */
   private _idle(): boolean {
     return this._servers === null && this._clients.size === 0 && this._handshaking.size === 0;
   }
 
+  /** @internal */
   private _wakeup(): void {
     if (this._woken) return;
     this._woken = true;

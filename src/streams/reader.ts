@@ -289,6 +289,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return fut;
   }
 
+  /** @internal */
   private _wakeup(): void {
     const w = this._waiter;
     if (w !== null) {
@@ -321,6 +322,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return this._data.subarray(this._pos);
   }
 
+  /** @internal */
   private _append(chunk: Buffer): void {
     const n = this._data.length - this._pos;
     if (n === 0) {
@@ -377,6 +379,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return out;
   }
 
+  /** @internal */
   private _takeSome(n: number): Buffer {
     const data = this._take(Math.min(n, this._size()));
     if (this._paused) this._maybeResume();
@@ -384,7 +387,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * One pass of CPython's `readuntil` loop over the buffer: the data up to the end of the first
+   * @internal One pass of CPython's `readuntil` loop over the buffer: the data up to the end of the first
    * match (consumed), or null to wait for more data; throws `LimitOverrunError` (data kept) or, at
    * EOF, `IncompleteReadError` (data consumed). `seps` is sorted by length.
    */
@@ -423,7 +426,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return null;
   }
 
-  /** readline's handling of readuntil's errors (asyncio's `readline`). */
+  /** @internal readline's handling of readuntil's errors (asyncio's `readline`). */
   private _lineError(e: unknown): Buffer {
     if (e instanceof IncompleteReadError) return e.partial;
     if (e instanceof LimitOverrunError) {
@@ -434,6 +437,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     throw e;
   }
 
+  /** @internal */
   private async _readlineSlow(st: Scan, signal: AbortSignal | undefined): Promise<Buffer> {
     for (;;) {
       await this._waitForData("readline", signal);
@@ -447,6 +451,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
+  /** @internal */
   private async _readuntilSlow(seps: readonly Buffer[], st: Scan, signal: AbortSignal | undefined): Promise<Buffer> {
     for (;;) {
       await this._waitForData("readuntil", signal);
@@ -455,17 +460,20 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
+  /** @internal */
   private async _readSome(n: number, signal: AbortSignal | undefined): Promise<Buffer> {
     await this._waitForData("read", signal);
     return this._takeSome(n);
   }
 
+  /** @internal */
   private async _readAll(signal: AbortSignal | undefined): Promise<Buffer> {
     // Nothing is taken before the end: a cancelled read(-1) loses no data.
     while (!this._eof) await this._waitForData("read", signal);
     return this._take(this._size());
   }
 
+  /** @internal */
   private async _readexactlySlow(n: number, signal: AbortSignal | undefined): Promise<Buffer> {
     while (this._size() < n) {
       if (this._eof) throw new IncompleteReadError(this._take(this._size()), n);

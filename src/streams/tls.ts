@@ -1,6 +1,6 @@
 /**
  * TLS options as tsaio's streams take them (`{ ssl }`), turned into what `node:tls` wants.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import tls from "node:tls";

@@ -13,7 +13,7 @@
  *   writes during a loop iteration leave in one `writev` instead of one system call each. The
  *   uncork runs once the microtasks queued meanwhile have run (a whole loop iteration's steps),
  *   before Node goes back to its event loop: no data waits for I/O, a timer or the next iteration.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import type { EventEmitter } from "node:events";
