@@ -15,10 +15,9 @@
  */
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
-import { InvalidStateError } from "./errors.js";
-import { throwAtCall } from "./futures.js";
+import { CancelledError, InvalidStateError } from "./errors.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
-import { abortedError, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, type Waiter, WaiterList } from "./waiters.js";
+import { Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, startWait, type Waiter, WaiterList } from "./waiters.js";
 import type { Acquirable, SignalOptions } from "./locks.js";
 import type { Loop, TimerHandle } from "./loop.js";
 
@@ -76,13 +75,9 @@ export class RWLock {
   }
 
   /** @internal */
-  _acquire(kind: number, options: SignalOptions | undefined, fnName: string): Promise<true> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, fnName);
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+  _acquire(kind: number, options: SignalOptions | undefined, side: string): Promise<true> {
+    const signal = startWait(options, side, "acquire");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (this._free(kind)) {
       if (kind === READ) this._readers++;
       else this._writer = true;
@@ -168,7 +163,7 @@ export class RWLockSide implements Acquirable {
 
   /** Waits until this side can be taken (FIFO with the other side); resolves to `true`. */
   acquire(options?: SignalOptions): Promise<true> {
-    return this.rwlock._acquire(this._kind, options, `${this._name}.acquire`);
+    return this.rwlock._acquire(this._kind, options, this._name);
   }
 
   /** Releases one hold of this side; `InvalidStateError` if this side is not held. */
@@ -324,8 +319,8 @@ export class CapacityLimiter {
     if (this._borrowers.has(borrower)) {
       return Promise.reject(new InvalidStateError("CapacityLimiter.acquire(): this borrower already holds or waits for a token"));
     }
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    throwAtCall();
+    const started = startWait(options, "CapacityLimiter", "acquire");
+    if (started instanceof CancelledError) return Promise.reject(started);
     if (!this.locked()) {
       this._borrowers.set(borrower, HOLDING);
       this._borrowed++;
@@ -531,12 +526,8 @@ export class RateLimiter {
    * is available and nobody waits. A cancellation point; `signal` cancels the wait.
    */
   acquire(options?: SignalOptions): Promise<true> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, "RateLimiter.acquire");
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, "RateLimiter", "acquire");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     const loop = runningLoop();
     const now = loop.time();
     const w = this._waiters;

@@ -24,7 +24,7 @@ import { runningLoop } from "./context.js";
 import { BrokenBarrierError, CancelledError, InvalidStateError } from "./errors.js";
 import { PENDING, throwAtCall } from "./futures.js";
 import { checkCount, checkFunction, describe, signalOf } from "./internal/validate.js";
-import { abortedError, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, type Waiter, WaiterList } from "./waiters.js";
+import { Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, startWait, type Waiter, WaiterList } from "./waiters.js";
 
 export { Held } from "./waiters.js";
 
@@ -89,12 +89,8 @@ export class Lock implements Acquirable {
    * waits, it takes it at once without yielding. A cancellation point; `signal` cancels the wait.
    */
   acquire(options?: SignalOptions): Promise<true> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, "Lock.acquire");
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, "Lock", "acquire");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (this._tryAcquire()) return RESOLVED_TRUE;
     return (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal);
   }
@@ -138,12 +134,8 @@ export class Lock implements Acquirable {
    */
   run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, "Lock.run", "fn");
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, "Lock.run");
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, "Lock", "run");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (this._tryAcquire()) return runTaken(this, fn);
     // Waiting: the waiter resolves with `fn` itself, so no closure is kept per waiter.
     const waiting = (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal, fn);
@@ -229,12 +221,8 @@ export class Event {
    * A cancellation point; `signal` cancels the wait.
    */
   wait(options?: SignalOptions): Promise<true> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, "Event.wait");
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, "Event", "wait");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (this._value) return RESOLVED_TRUE;
     return this._waitSlow(signal);
   }
@@ -302,10 +290,12 @@ export class Condition implements Acquirable {
    * `InvalidStateError` if the lock is not held.
    */
   async wait(options?: SignalOptions): Promise<true> {
-    const signal = signalOf(options, "Condition.wait");
-    if (!this._lock._locked) throw new InvalidStateError("Condition.wait(): the lock is not acquired");
-    if (signal !== undefined && signal.aborted) throw abortedError(signal);
-    throwAtCall(); // the lock is still held, as after any raise from wait()
+    if (!this._lock._locked) {
+      signalOf(options, "Condition.wait"); // a bad signal is still reported first
+      throw new InvalidStateError("Condition.wait(): the lock is not acquired");
+    }
+    const signal = startWait(options, "Condition", "wait"); // raises with the lock still held, as after any raise from wait()
+    if (signal instanceof CancelledError) throw signal;
     const notified = this._waiters.add(runningLoop(), signal); // removed from the list when it ends
     this._lock.release();
     let failed = false;
@@ -430,12 +420,8 @@ export class Semaphore implements Acquirable {
    * permit is free and nobody is ahead. A cancellation point; `signal` cancels the wait.
    */
   acquire(options?: SignalOptions): Promise<true> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, `${this.constructor.name}.acquire`);
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, this, "acquire");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (!this.locked()) {
       this._value--;
       return RESOLVED_TRUE;
@@ -463,12 +449,8 @@ export class Semaphore implements Acquirable {
   /** Runs `fn` holding a permit, and releases it however `fn` ends. */
   run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, `${this.constructor.name}.run`, "fn");
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, `${this.constructor.name}.run`);
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, this, "run");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (!this.locked()) {
       this._value--;
       return runTaken(this, fn);
@@ -586,8 +568,8 @@ export class Barrier {
    * cancels the wait.
    */
   async wait(options?: SignalOptions): Promise<number> {
-    const signal = signalOf(options, "Barrier.wait");
-    if (signal !== undefined && signal.aborted) throw abortedError(signal);
+    const signal = startWait(options, "Barrier", "wait");
+    if (signal instanceof CancelledError) throw signal;
     const opts = signal === undefined ? undefined : { signal };
     const cond = this._cond;
     await cond.acquire(opts);

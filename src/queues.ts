@@ -15,11 +15,11 @@
  */
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
-import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
+import { CancelledError, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Deque } from "./internal/ring.js";
-import { checkCount, describe, signalOf } from "./internal/validate.js";
+import { checkCount, describe } from "./internal/validate.js";
 import { throwAtCall } from "./futures.js";
-import { abortedError, RESOLVED_VOID, type Waiter, WaiterList } from "./waiters.js";
+import { RESOLVED_VOID, startWait, type Waiter, WaiterList } from "./waiters.js";
 import { Event, type SignalOptions } from "./locks.js";
 
 /**
@@ -121,12 +121,8 @@ export class Queue<T> implements AsyncIterable<T> {
    * cancellation point while it waits; `signal` cancels the wait.
    */
   put(item: T, options?: SignalOptions): Promise<void> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, `${this.constructor.name}.put`);
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, this, "put");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (!this._isShutdown && !this.full()) {
       try {
         this._putNowait(item);
@@ -177,12 +173,8 @@ export class Queue<T> implements AsyncIterable<T> {
    * when an item is there. A cancellation point while it waits; `signal` cancels the wait.
    */
   get(options?: SignalOptions): Promise<T> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, `${this.constructor.name}.get`);
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, this, "get");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (this._size() > 0) {
       try {
         return Promise.resolve(this._getNowait());
@@ -235,12 +227,8 @@ export class Queue<T> implements AsyncIterable<T> {
    * once if none is outstanding. A cancellation point while it waits; `signal` cancels the wait.
    */
   join(options?: SignalOptions): Promise<void> {
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      signal = signalOf(options, `${this.constructor.name}.join`);
-      if (signal !== undefined && signal.aborted) return Promise.reject(abortedError(signal));
-    }
-    throwAtCall();
+    const signal = startWait(options, this, "join");
+    if (signal instanceof CancelledError) return Promise.reject(signal);
     if (this._unfinished === 0) return RESOLVED_VOID;
     return this._joinSlow(signal);
   }

@@ -20,7 +20,8 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull } from "./context.js";
 import { CancelledError } from "./errors.js";
-import { type Awaiter, CANCELLED, cancelOnAbort, type DoneEntry, Future, PENDING, promiseInto, RESOLVED } from "./futures.js";
+import { abortMessage, type Awaiter, CANCELLED, cancelOnAbort, type DoneEntry, Future, PENDING, promiseInto, RESOLVED, throwAtCall } from "./futures.js";
+import { checkOptions, checkSignal } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 import type { Task } from "./tasks.js";
 import { Deque } from "./internal/ring.js";
@@ -286,8 +287,39 @@ export const RESOLVED_VOID: Promise<void> = Promise.resolve();
 
 /** The `CancelledError` for a call made with an already aborted signal. */
 export function abortedError(signal: AbortSignal): CancelledError {
-  const r: unknown = signal.reason;
-  return new CancelledError(r instanceof Error ? r.message : r === undefined ? "aborted" : String(r));
+  return new CancelledError(abortMessage(signal));
+}
+
+/**
+ * The start of every waiting call of the primitives (`Lock.acquire`, `Queue.get`, `Barrier.wait`…),
+ * in the order each of them had it written out before:
+ * 1. `options` and `options.signal` are checked: a TypeError naming the call, thrown at once;
+ * 2. an already aborted signal: returns the `CancelledError` the call rejects with (or throws, in an
+ *    async function), having done nothing;
+ * 3. a cancellation of the current task is raised at the call (`throwAtCall`);
+ * 4. returns the signal (undefined without one), for the waiter list (`WaiterList.add`).
+ *
+ * The call is named `${owner}.${method}` when `owner` is a string, else after `owner`'s class (so
+ * a PriorityQueue says `PriorityQueue.put`); the name is built only for an error message, so the
+ * common call — no options, or options with a live signal — allocates nothing.
+ */
+export function startWait(options: { signal?: AbortSignal } | undefined, owner: string | object, method: string): AbortSignal | undefined | CancelledError {
+  if (options === undefined) {
+    throwAtCall();
+    return undefined;
+  }
+  if (options === null || typeof options !== "object") checkOptions(options, callName(owner, method)); // throws
+  const signal = options.signal;
+  if (signal !== undefined) {
+    if (!(signal instanceof AbortSignal)) checkSignal(signal, callName(owner, method)); // throws
+    if (signal.aborted) return abortedError(signal);
+  }
+  throwAtCall();
+  return signal;
+}
+
+function callName(owner: string | object, method: string): string {
+  return `${typeof owner === "string" ? owner : owner.constructor.name}.${method}`;
 }
 
 /** @internal `run(fn)` after `acquired` settled: release however `fn` ends. */
