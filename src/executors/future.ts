@@ -74,7 +74,7 @@ export class ExecutorFuture<T> extends Future<T> {
   /** @internal Per-job time limit in ms, counted from the job's start; null: none. */
   readonly _timeout: number | null;
   /** @internal F_CHUNK for map() chunks (protocol.ts). */
-  readonly _kind: number;
+  _kind: number;
   /** @internal QUEUED, SENT or STOPPED. */
   _job = QUEUED;
   /** @internal The worker slot holding the job (opaque to this module). */

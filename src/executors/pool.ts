@@ -38,7 +38,7 @@ import { checkEntry, fnEntry, type FnEntry } from "./functions.js";
 import { ExecutorFuture, QUEUED, STOPPED, type JobOwner } from "./future.js";
 import { mapChunks } from "./map.js";
 import { executorSettings, jobTimeout, mapSettings, type ExecutorMapOptions, type ExecutorOptions, type JobOptions, type Settings, type ShutdownOptions } from "./options.js";
-import { F_CHUNK, isTransferMarker } from "./protocol.js";
+import { ARG_TAG, F_CHUNK, F_SHARED, type SharedArg, type TransferMarker } from "./protocol.js";
 import { JobQueue } from "./queue.js";
 import { errorText, Reports } from "./reports.js";
 import type { SlotInit, WorkerSlot } from "./slot.js";
@@ -277,9 +277,21 @@ export abstract class Executor implements AsyncDisposable {
       const a = args[i];
       const t = typeof a;
       if (t === "function" || t === "symbol") return new TypeError(`${entry.def.b}: argument ${i + 1} is a ${t}, which cannot be sent to a worker (structured clone)`);
-      if (t === "object" && isTransferMarker(a)) {
-        args[i] = a.value;
-        (transfer ??= []).push(...a.transferList);
+      if (t === "object") {
+        const tag = (a as { [ARG_TAG]?: unknown })[ARG_TAG];
+        if (tag === true) {
+          const m = a as TransferMarker;
+          args[i] = m.value;
+          (transfer ??= []).push(...m.transferList);
+        } else if (typeof tag === "function") {
+          // A tsaio/threading primitive: its wire form re-attaches in a thread worker (protocol.ts).
+          const wire = (tag as () => SharedArg).call(a);
+          if (this._settings.kind === "ProcessPoolExecutor") {
+            return new TypeError(`${entry.def.b}: argument ${i + 1} is a tsaio/threading ${wire.h.kind}, whose shared memory cannot reach another process: use ThreadPoolExecutor, or (when it exists) tsaio/multiprocessing's process-safe primitives`);
+          }
+          args[i] = wire;
+          job._kind |= F_SHARED;
+        }
       }
     }
     if (options !== undefined) {

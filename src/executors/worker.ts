@@ -29,6 +29,7 @@ import {
   CANCEL_LEN,
   DEFINE_LEN,
   F_CHUNK,
+  F_SHARED,
   F_TIMED,
   JOB_LEN,
   OP_CANCEL,
@@ -41,6 +42,7 @@ import {
   R_RETIRE,
   R_RETURN,
   R_STARTED,
+  reviveShared,
   type WorkerInit,
 } from "./protocol.js";
 import { watchParent } from "./watchdog.js";
@@ -319,8 +321,14 @@ let currentRec: FnRecord | null = null;
 
 /** Runs job `j` in its own task; a job that completes during its first step is finished here. */
 function run(j: WJob, fn: AnyFn, rec: FnRecord): void {
-  const args = j.args;
-  const body = (j.flags & F_CHUNK) !== 0 ? () => runChunk(fn, args[0] as unknown[]) : () => fn(...args);
+  let args: unknown[] | Promise<unknown[]> = j.args;
+  if ((j.flags & F_SHARED) !== 0) args = reviveShared(args); // tsaio/threading primitives among them
+  const body =
+    args instanceof Promise
+      ? () => (args as Promise<unknown[]>).then((a) => fn(...a))
+      : (j.flags & F_CHUNK) !== 0
+        ? () => runChunk(fn, (args as unknown[])[0] as unknown[])
+        : () => fn(...(args as unknown[]));
   const task = jobTask<unknown>(loop, body);
   currentJobTask = task;
   currentRec = rec;

@@ -1,0 +1,523 @@
+/**
+ * `Lock` and `RLock` across threads.
+ *
+ * The lock word (STATE) is 0 (free), 1 (held, nobody queued) or 2 (held, maybe waiters) — the
+ * classic futex mutex — so the uncontended `acquireSync()`/`release()` pair is two
+ * compare-exchanges and nothing else. A waiter marks the word 2 before it sleeps, which sends the
+ * holder's `release()` down the slow path: hand the lock to the first live ticket (the word stays
+ * 2), or, with nobody queued, free it and wake the sleepers.
+ * @module
+ */
+import { inspect } from "node:util";
+import { InvalidStateError } from "../errors.js";
+import type { Future } from "../futures.js";
+import {
+  A,
+  abandon,
+  abortedNow,
+  B,
+  blockUntil,
+  C,
+  checkMayBlock,
+  deadlineOf,
+  FULL,
+  grant,
+  type Handle,
+  handleOf,
+  HEAD,
+  isGranted,
+  isMainThread,
+  newWords,
+  NOT_YET,
+  queued,
+  queueLength,
+  registerReviver,
+  SEQ,
+  RESOLVED_TRUE,
+  STATE,
+  taskKey,
+  take,
+  THREAD,
+  throwAtCall,
+  wake,
+  type WaitOp,
+  type WaitOptions,
+  waitAsync,
+  waitOptions,
+  WIRE,
+  type WireForm,
+  wordsOf,
+} from "./shared.js";
+
+const URL_ = import.meta.url;
+
+/** One `acquire` that had to wait: its ticket and the attempts of both wait drivers. */
+class LockWait implements WaitOp<boolean> {
+  t = -1;
+  constructor(protected readonly w: Int32Array) {}
+
+  attempt(): boolean | typeof NOT_YET {
+    const w = this.w;
+    for (;;) {
+      let t = this.t;
+      if (t === -1 || t === FULL) {
+        if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return true;
+        t = this.t = take(w);
+        if (t === FULL) {
+          // No room in the queue: make sure the holder's release wakes us, then wait for room.
+          Atomics.compareExchange(w, STATE, 1, 2);
+          return NOT_YET;
+        }
+      }
+      if (isGranted(w, t)) return true; // handed over by release()
+      const s = Atomics.load(w, STATE);
+      if (s === 0) {
+        if (Atomics.load(w, HEAD) !== t) return NOT_YET; // the head waiter takes it (it was woken)
+        if (Atomics.compareExchange(w, STATE, 0, 2) !== 0) continue;
+        this._done(); // ours: leave the queue
+        return true;
+      }
+      if (s === 1 && Atomics.compareExchange(w, STATE, 1, 2) !== 1) continue;
+      return NOT_YET;
+    }
+  }
+
+  /** Took the lock by itself: drop the ticket (it cannot have been granted: only a holder grants). */
+  private _done(): void {
+    abandon(this.w, this.t);
+  }
+
+  giveUp(cancelled: boolean): boolean {
+    const t = this.t;
+    if (t === -1 || t === FULL) return false;
+    if (!abandon(this.w, t)) {
+      wake(this.w); // the queue's head may have moved: let the next waiter look
+      return false;
+    }
+    // Handed the lock just as we gave up: keep it (timeout), or pass it on (cancelled).
+    if (cancelled) releaseWord(this.w, "Lock");
+    return true;
+  }
+}
+
+/**
+ * One `acquireSync` that has to block: no ticket (threading's locks promise no order), just the
+ * futex mutex's "mark contended and take it if free" — `exchange(STATE, 2)` — between sleeps. It
+ * competes with the lock's async queue only when the lock is free, which it is not while async
+ * waiters are queued (a release hands it to them).
+ */
+class SyncLockWait implements WaitOp<boolean> {
+  constructor(protected readonly w: Int32Array) {}
+  attempt(): boolean | typeof NOT_YET {
+    return Atomics.exchange(this.w, STATE, 2) === 0 ? true : NOT_YET;
+  }
+  giveUp(): boolean {
+    return false;
+  }
+}
+
+/** Frees lock word `w` (held): hand it to the first live waiter, or free it and wake sleepers. */
+function releaseWord(w: Int32Array, what: string): void {
+  if (Atomics.compareExchange(w, STATE, 1, 0) === 1) return;
+  releaseSlow(w, what);
+}
+
+function releaseSlow(w: Int32Array, what: string): void {
+  if (Atomics.load(w, STATE) === 0) throw new InvalidStateError(`${what}.release(): the lock is not acquired`);
+  if (grant(w, 1) > 0) {
+    wake(w); // the grantee is one sleeper among others on SEQ: wake them all
+    return;
+  }
+  Atomics.store(w, STATE, 0);
+  Atomics.add(w, SEQ, 1);
+  // Free, nobody queued: one blocked acquirer is enough to wake (it competes; the others stay
+  // asleep, as with a futex mutex). A ticket taken meanwhile reads STATE after taking it: it sees
+  // the lock free. (Write, then read: the taker and we cannot both miss each other.)
+  Atomics.notify(w, SEQ, queued(w) ? Infinity : 1);
+}
+
+/**
+ * Before queueing, a blocking acquirer spins a little: a lock held for a few instructions (a
+ * counter under a lock) is usually free again within a microsecond, and taking it then costs one
+ * compare-exchange, where queueing costs a hand-off and a futex wake per acquisition (a "lock
+ * convoy": measured 10 µs per increment with 4 threads, without the spin).
+ */
+function spinFor(w: Int32Array): boolean {
+  for (let i = 0; i < SPIN; i++) {
+    if (Atomics.load(w, STATE) === 0 && Atomics.compareExchange(w, STATE, 0, 1) === 0) return true;
+  }
+  return false;
+}
+const SPIN = 200;
+const MAIN = isMainThread;
+
+function checkTimeoutSync(timeout: unknown, what: string): number {
+  return deadlineOf(timeout, what);
+}
+
+/**
+ * A lock shared by threads, Python's `threading.Lock` with asyncio's manners: `await acquire()` from
+ * any thread (a tsaio cancellation point that never blocks the event loop), `acquireSync()` in
+ * worker threads (blocks the thread), `release()` from anyone (a `Lock` has no owner).
+ *
+ * Async waiters are served in FIFO order (a ticket queue in shared memory: a release hands the lock
+ * to the first of them). Blocking waiters (`acquireSync`) follow `threading`: no order; they spin
+ * briefly, then sleep and compete for the lock whenever it is free. Give it to a pool job as an argument
+ * (`pool.submit(jobs.fns.work, lock)`), or send its {@link Lock.handle} to a `Worker` and call
+ * {@link Lock.from} there.
+ * @example
+ * ```ts
+ * import { Lock } from "tsaio/threading";
+ * const lock = new Lock();
+ * await lock.acquire();
+ * console.log(lock.locked()); // true
+ * lock.release();
+ * console.log(await lock.acquire({ timeout: 10 }), lock.locked()); // true true
+ * ```
+ */
+export class Lock {
+  /** @internal */ readonly _w: Int32Array;
+
+  constructor() {
+    this._w = newWords();
+  }
+
+  /**
+   * Re-attaches to a lock made in another thread, from its {@link Lock.handle}.
+   * @example
+   * ```ts
+   * import { Lock } from "tsaio/threading";
+   * const a = new Lock();
+   * const b = Lock.from(a.handle); // as a Worker would, from workerData
+   * a.tryAcquire();
+   * console.log(b.locked()); // true
+   * ```
+   */
+  static from(handle: Handle): Lock {
+    const l = Object.create(Lock.prototype) as { _w: Int32Array };
+    l._w = wordsOf(handle, "Lock", "Lock.from");
+    return l as unknown as Lock;
+  }
+
+  /** A plain, structured-cloneable description of this lock, for {@link Lock.from} in another thread. */
+  get handle(): Handle {
+    return handleOf("Lock", this._w);
+  }
+
+  /** Whether the lock is held (by anyone, in any thread). */
+  locked(): boolean {
+    return Atomics.load(this._w, STATE) !== 0;
+  }
+
+  /** Takes the lock if it is free now; never waits. Allowed on every thread. */
+  tryAcquire(): boolean {
+    return Atomics.compareExchange(this._w, STATE, 0, 1) === 0;
+  }
+
+  /**
+   * Waits until the lock is free and takes it; resolves to `true`, or `false` once `timeout` ms
+   * passed. A cancellation point; `signal` cancels the wait. Never blocks the event loop.
+   */
+  acquire(options?: WaitOptions): Promise<boolean> {
+    throwAtCall();
+    const w = this._w;
+    if (options === undefined && Atomics.compareExchange(w, STATE, 0, 1) === 0) return RESOLVED_TRUE;
+    const { signal, deadline } = waitOptions(options, "Lock.acquire");
+    if (signal?.aborted === true) return abortedNow(signal);
+    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return RESOLVED_TRUE;
+    return waitAsync(this, w, new LockWait(w), deadline, signal) as Future<boolean> as unknown as Promise<boolean>;
+  }
+
+  /**
+   * Worker threads only: blocks this thread until the lock is taken (`true`) or `timeout` ms pass
+   * (`false`). On the main thread it throws: use `await acquire()` there.
+   */
+  acquireSync(timeout?: number | null): boolean {
+    if (MAIN) checkMayBlock("Lock.acquireSync()", "lock.acquire()");
+    const w = this._w;
+    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return true;
+    const deadline = checkTimeoutSync(timeout, "Lock.acquireSync");
+    return spinFor(w) || blockUntil(w, new SyncLockWait(w), deadline);
+  }
+
+  /** Releases the lock (any thread, any task may). `InvalidStateError` if it is not held. */
+  release(): void {
+    const w = this._w;
+    if (Atomics.compareExchange(w, STATE, 1, 0) === 1) return;
+    releaseSlow(w, "Lock");
+  }
+
+  /**
+   * Runs `fn` holding the lock, and releases it however `fn` ends.
+   * @example
+   * ```ts
+   * import { Lock } from "tsaio/threading";
+   * const lock = new Lock();
+   * console.log(await lock.run(() => lock.locked()), lock.locked()); // true false
+   * ```
+   */
+  async run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
+    await this.acquire(options);
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Acquires and returns a {@link Held}: `await using _ = await lock.hold()` releases at scope end.
+   * @example
+   * ```ts
+   * import { Lock } from "tsaio/threading";
+   * const lock = new Lock();
+   * const held = await lock.hold();
+   * held.release();
+   * console.log(lock.locked()); // false
+   * ```
+   */
+  async hold(options?: { signal?: AbortSignal }): Promise<Held> {
+    await this.acquire(options);
+    return new Held(this);
+  }
+
+  /** @internal The wire form for an executor job argument (see shared.ts). */
+  [WIRE](): WireForm {
+    return { $tsaioShared: URL_, h: this.handle };
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<threading.Lock ${this.locked() ? "locked" : "unlocked"}${waitersText(this._w)}>`;
+  }
+}
+
+function waitersText(w: Int32Array): string {
+  const n = queueLength(w);
+  return n > 0 ? ` waiters=${n}` : "";
+}
+
+/**
+ * A held acquisition: `release()` it once, or let `await using` / `using` release it.
+ * @example
+ * ```ts
+ * import { Lock } from "tsaio/threading";
+ * const lock = new Lock();
+ * {
+ *   const held = await lock.hold();
+ *   held[Symbol.dispose]();
+ * }
+ * console.log(lock.locked()); // false
+ * ```
+ */
+export class Held {
+  private _target: { release(): void } | null;
+  /** @internal */
+  constructor(target: { release(): void }) {
+    this._target = target;
+  }
+  /** Releases (once; later calls do nothing). */
+  release(): void {
+    const t = this._target;
+    this._target = null;
+    t?.release();
+  }
+  [Symbol.dispose](): void {
+    this.release();
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+  }
+}
+
+// ------------------------------------------------------------------------------------- RLock
+
+/** RLock words: A = owner thread (+1), B = owner task key, C = recursion count. */
+function own(w: Int32Array, key: number): void {
+  Atomics.store(w, C, 1);
+  Atomics.store(w, B, key);
+  Atomics.store(w, A, THREAD);
+}
+
+/** A LockWait that records its owner (the task that called `acquire`) the moment it gets the lock. */
+class RLockWait extends LockWait {
+  constructor(
+    w: Int32Array,
+    private readonly key: number,
+  ) {
+    super(w);
+  }
+  override attempt(): boolean | typeof NOT_YET {
+    const r = super.attempt();
+    if (r === true) own(this.w, this.key);
+    return r;
+  }
+  override giveUp(cancelled: boolean): boolean {
+    const r = super.giveUp(cancelled);
+    if (r && !cancelled) own(this.w, this.key);
+    return r;
+  }
+}
+
+/**
+ * A re-entrant lock shared by threads, Python's `threading.RLock`: its owner — one thread, and
+ * within it one tsaio task (or the thread's plain code outside any task) — may acquire it again;
+ * each `acquire` needs its `release`. Releasing it from anyone but the owner throws
+ * `InvalidStateError` (Python's `RuntimeError`).
+ * @example
+ * ```ts
+ * import { RLock } from "tsaio/threading";
+ * const lock = new RLock();
+ * await lock.acquire();
+ * await lock.acquire(); // the owner again: no wait
+ * lock.release();
+ * console.log(lock.locked()); // true
+ * lock.release();
+ * console.log(lock.locked()); // false
+ * ```
+ */
+export class RLock {
+  /** @internal */ readonly _w: Int32Array;
+
+  constructor() {
+    this._w = newWords();
+  }
+
+  /**
+   * Re-attaches to an RLock made in another thread, from its {@link RLock.handle}.
+   * @example
+   * ```ts
+   * import { RLock } from "tsaio/threading";
+   * const r = RLock.from(new RLock().handle);
+   * console.log(r.locked()); // false
+   * ```
+   */
+  static from(handle: Handle): RLock {
+    const l = Object.create(RLock.prototype) as { _w: Int32Array };
+    l._w = wordsOf(handle, "RLock", "RLock.from");
+    return l as unknown as RLock;
+  }
+
+  /** A plain, structured-cloneable description of this lock, for {@link RLock.from}. */
+  get handle(): Handle {
+    return handleOf("RLock", this._w);
+  }
+
+  /** Whether the lock is held. */
+  locked(): boolean {
+    return Atomics.load(this._w, STATE) !== 0;
+  }
+
+  /** Whether the current thread and task own it. */
+  owned(): boolean {
+    const w = this._w;
+    return Atomics.load(w, A) === THREAD && Atomics.load(w, B) === taskKey();
+  }
+
+  /** Takes the lock if free or already ours; never waits. */
+  tryAcquire(): boolean {
+    if (this._again()) return true;
+    if (Atomics.compareExchange(this._w, STATE, 0, 1) !== 0) return false;
+    this._own(1);
+    return true;
+  }
+
+  private _again(): boolean {
+    const w = this._w;
+    if (Atomics.load(w, A) !== THREAD || Atomics.load(w, B) !== taskKey()) return false;
+    w[C]++; // only the owner touches the count
+    return true;
+  }
+
+  /** @internal Records the caller as owner with recursion `count` (Condition restores it after a wait). */
+  _own(count: number): void {
+    own(this._w, taskKey());
+    Atomics.store(this._w, C, count);
+  }
+
+  /** Waits until acquired (at once if already owned); `false` on timeout. A cancellation point. */
+  acquire(options?: WaitOptions): Promise<boolean> {
+    throwAtCall();
+    const { signal, deadline } = waitOptions(options, "RLock.acquire");
+    if (signal?.aborted === true) return abortedNow(signal);
+    if (this.tryAcquire()) return RESOLVED_TRUE;
+    return waitAsync(this, this._w, new RLockWait(this._w, taskKey()), deadline, signal) as unknown as Promise<boolean>;
+  }
+
+  /** Worker threads only: blocks until acquired (`true`) or `timeout` ms pass (`false`). */
+  acquireSync(timeout?: number | null): boolean {
+    if (MAIN) checkMayBlock("RLock.acquireSync()", "rlock.acquire()");
+    if (this.tryAcquire()) return true;
+    const deadline = checkTimeoutSync(timeout, "RLock.acquireSync");
+    if (spinFor(this._w)) {
+      this._own(1);
+      return true;
+    }
+    const ok = blockUntil(this._w, new SyncLockWait(this._w), deadline);
+    if (ok) this._own(1);
+    return ok;
+  }
+
+  /** Releases one level; the last one frees the lock. `InvalidStateError` unless the caller owns it. */
+  release(): void {
+    const w = this._w;
+    if (Atomics.load(w, A) !== THREAD || Atomics.load(w, B) !== taskKey()) {
+      throw new InvalidStateError("RLock.release(): cannot release an RLock this thread and task do not own");
+    }
+    if (--w[C] > 0) return;
+    this._disown();
+    releaseWord(w, "RLock");
+  }
+
+  /** @internal Frees it entirely (Condition.wait); returns the recursion count to restore. */
+  _releaseAll(): number {
+    const w = this._w;
+    const n = w[C];
+    this._disown();
+    releaseWord(w, "RLock");
+    return n;
+  }
+
+  private _disown(): void {
+    const w = this._w;
+    Atomics.store(w, A, 0);
+    Atomics.store(w, B, 0);
+    Atomics.store(w, C, 0);
+  }
+
+  /** Runs `fn` holding the lock, and releases it however `fn` ends. */
+  async run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
+    await this.acquire(options);
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Acquires and returns a {@link Held} (`await using _ = await rlock.hold()`). */
+  async hold(options?: { signal?: AbortSignal }): Promise<Held> {
+    await this.acquire(options);
+    return new Held(this);
+  }
+
+  /** @internal */
+  [WIRE](): WireForm {
+    return { $tsaioShared: URL_, h: this.handle };
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const w = this._w;
+    const owner = Atomics.load(w, A);
+    const held = this.locked() ? `locked owner=thread-${owner - 1} count=${Atomics.load(w, C)}` : "unlocked";
+    return `<threading.RLock ${held}${waitersText(w)}>`;
+  }
+}
+
+/** @internal Frees a plain Lock's word (Condition). */
+export function releaseLockWord(w: Int32Array): void {
+  releaseWord(w, "Lock");
+}
+
+registerReviver(URL_, (h) => (h.kind === "RLock" ? RLock.from(h) : Lock.from(h)));

@@ -1,0 +1,249 @@
+/**
+ * `Semaphore` and `BoundedSemaphore` across threads: STATE holds the free permits; waiters queue for
+ * tickets (shared.ts), and `release()` hands a permit straight to the first live ticket when there
+ * is one (FIFO), else adds it to STATE. Word A holds the bound (0: unbounded), word B the permits
+ * held (bounded only: an over-release is caught even while permits are being handed over).
+ * @module
+ */
+import { inspect } from "node:util";
+import { InvalidStateError } from "../errors.js";
+import { checkCount } from "../internal/validate.js";
+import { Held } from "./lock.js";
+import {
+  A,
+  abandon,
+  abortedNow,
+  B,
+  blockUntil,
+  checkMayBlock,
+  deadlineOf,
+  FULL,
+  grant,
+  type Handle,
+  handleOf,
+  HEAD,
+  isGranted,
+  newWords,
+  NOT_YET,
+  queued,
+  queueLength,
+  registerReviver,
+  RESOLVED_TRUE,
+  STATE,
+  take,
+  throwAtCall,
+  wake,
+  type WaitOp,
+  type WaitOptions,
+  waitAsync,
+  waitOptions,
+  WIRE,
+  type WireForm,
+  wordsOf,
+} from "./shared.js";
+
+const URL_ = import.meta.url;
+
+/** Takes a permit if one is free and nobody queues (or, for the head ticket, regardless of the queue). */
+function takePermit(w: Int32Array): boolean {
+  for (;;) {
+    const v = Atomics.load(w, STATE);
+    if (v <= 0) return false;
+    if (Atomics.compareExchange(w, STATE, v, v - 1) === v) return true;
+  }
+}
+
+function gotPermit(w: Int32Array): void {
+  if (Atomics.load(w, A) !== 0) Atomics.add(w, B, 1);
+}
+
+class SemWait implements WaitOp<boolean> {
+  t = -1;
+  constructor(private readonly w: Int32Array) {}
+
+  attempt(): boolean | typeof NOT_YET {
+    const w = this.w;
+    let t = this.t;
+    if (t === -1 || t === FULL) {
+      if (!queued(w) && takePermit(w)) return this._got();
+      t = this.t = take(w);
+      if (t === FULL) return NOT_YET;
+    }
+    if (isGranted(w, t)) return this._got();
+    if (Atomics.load(w, HEAD) === t && takePermit(w)) {
+      // Took one by itself: leave the queue; a permit handed over meanwhile goes back.
+      if (abandon(w, t)) releasePermit(w);
+      return this._got();
+    }
+    return NOT_YET;
+  }
+
+  private _got(): true {
+    gotPermit(this.w);
+    return true;
+  }
+
+  giveUp(cancelled: boolean): boolean {
+    const t = this.t;
+    if (t === -1 || t === FULL) return false;
+    if (!abandon(this.w, t)) {
+      wake(this.w);
+      return false;
+    }
+    if (cancelled) releasePermit(this.w);
+    else return this._got();
+    return true;
+  }
+}
+
+/** One permit back: to the first live waiter, else to the pool of free permits. */
+function releasePermit(w: Int32Array): void {
+  if (queued(w) && grant(w, 1) === 1) {
+    wake(w);
+    return;
+  }
+  Atomics.add(w, STATE, 1);
+  // A waiter that queued after our check reads STATE after taking its ticket; one that queued
+  // before it is asleep: wake it (both sides write, then read — one of them sees the other).
+  if (queued(w)) wake(w);
+}
+
+/**
+ * A counter of permits shared by threads, Python's `threading.Semaphore` with asyncio's manners:
+ * `await acquire()` (FIFO, a cancellation point, never blocks the event loop) from any thread,
+ * `acquireSync()` in workers, `release()` from anyone.
+ * @example
+ * ```ts
+ * import { Semaphore } from "tsaio/threading";
+ * const sem = new Semaphore(2);
+ * await sem.acquire();
+ * await sem.acquire();
+ * console.log(sem.locked(), await sem.acquire({ timeout: 5 })); // true false
+ * sem.release();
+ * console.log(sem.value); // 1
+ * ```
+ */
+export class Semaphore {
+  /** @internal */ readonly _w: Int32Array;
+
+  constructor(value = 1) {
+    checkCount(value, new.target.name, "value", 0);
+    if (value > 0x3fffffff) throw new RangeError(`${new.target.name}: \`value\` must be <= ${0x3fffffff}, got ${value}`);
+    this._w = newWords();
+    this._w[STATE] = value;
+  }
+
+  /**
+   * Re-attaches to a semaphore made in another thread, from its {@link Semaphore.handle}.
+   * @example
+   * ```ts
+   * import { Semaphore } from "tsaio/threading";
+   * console.log(Semaphore.from(new Semaphore(3).handle).value); // 3
+   * ```
+   */
+  static from(handle: Handle): Semaphore {
+    const s = Object.create((handle as { kind?: unknown }).kind === "BoundedSemaphore" ? BoundedSemaphore.prototype : Semaphore.prototype) as { _w: Int32Array };
+    s._w = wordsOf(handle, ["Semaphore", "BoundedSemaphore"], "Semaphore.from");
+    return s as unknown as Semaphore;
+  }
+
+  /** A plain, structured-cloneable description, for {@link Semaphore.from} in another thread. */
+  get handle(): Handle {
+    return handleOf(Atomics.load(this._w, A) !== 0 ? "BoundedSemaphore" : "Semaphore", this._w);
+  }
+
+  /** The free permits now. */
+  get value(): number {
+    return Atomics.load(this._w, STATE);
+  }
+
+  /** Whether `acquire()` would have to wait. */
+  locked(): boolean {
+    return Atomics.load(this._w, STATE) === 0 || queued(this._w);
+  }
+
+  /** Takes a permit if one is free and nobody waits; never waits. */
+  tryAcquire(): boolean {
+    const w = this._w;
+    if (queued(w) || !takePermit(w)) return false;
+    gotPermit(w);
+    return true;
+  }
+
+  /** Waits for a permit (FIFO); `true`, or `false` after `timeout` ms. A cancellation point. */
+  acquire(options?: WaitOptions): Promise<boolean> {
+    throwAtCall();
+    const { signal, deadline } = waitOptions(options, `${this.constructor.name}.acquire`);
+    if (signal?.aborted === true) return abortedNow(signal);
+    if (this.tryAcquire()) return RESOLVED_TRUE;
+    return waitAsync(this, this._w, new SemWait(this._w), deadline, signal) as unknown as Promise<boolean>;
+  }
+
+  /** Worker threads only: blocks until a permit is taken (`true`) or `timeout` ms pass (`false`). */
+  acquireSync(timeout?: number | null): boolean {
+    checkMayBlock(`${this.constructor.name}.acquireSync()`, "semaphore.acquire()");
+    if (this.tryAcquire()) return true;
+    return blockUntil(this._w, new SemWait(this._w), deadlineOf(timeout, `${this.constructor.name}.acquireSync`));
+  }
+
+  /** Gives `n` permits back (to waiters first, in order). */
+  release(n = 1): void {
+    checkCount(n, `${this.constructor.name}.release`, "n", 1);
+    const w = this._w;
+    if (Atomics.load(w, A) !== 0) {
+      for (;;) {
+        const held = Atomics.load(w, B);
+        if (held < n) throw new InvalidStateError(`${this.constructor.name}.release(): released too many times (the value would exceed its initial ${Atomics.load(w, A)})`);
+        if (Atomics.compareExchange(w, B, held, held - n) === held) break;
+      }
+    }
+    for (let i = 0; i < n; i++) releasePermit(w);
+  }
+
+  /** Runs `fn` holding a permit, and releases it however `fn` ends. */
+  async run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
+    await this.acquire(options);
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Acquires and returns a {@link Held} (`await using _ = await sem.hold()`). */
+  async hold(options?: { signal?: AbortSignal }): Promise<Held> {
+    await this.acquire(options);
+    return new Held(this);
+  }
+
+  /** @internal */
+  [WIRE](): WireForm {
+    return { $tsaioShared: URL_, h: this.handle };
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const n = queueLength(this._w);
+    return `<threading.${this.constructor.name} value=${this.value}${n > 0 ? ` waiters=${n}` : ""}>`;
+  }
+}
+
+/**
+ * A {@link Semaphore} that refuses to be released more times than it was acquired, Python's
+ * `threading.BoundedSemaphore`: the extra `release()` throws `InvalidStateError` (Python's `ValueError`).
+ * @example
+ * ```ts
+ * import { BoundedSemaphore } from "tsaio/threading";
+ * const sem = new BoundedSemaphore(1);
+ * try { sem.release(); } catch (e) { console.log((e as Error).name); } // InvalidStateError
+ * ```
+ */
+export class BoundedSemaphore extends Semaphore {
+  constructor(value = 1) {
+    super(value);
+    if (value === 0) throw new RangeError("BoundedSemaphore: `value` must be >= 1, got 0");
+    this._w[A] = value;
+  }
+}
+
+registerReviver(URL_, (h) => Semaphore.from(h));

@@ -1,0 +1,383 @@
+/**
+ * The shared-memory core of `tsaio/threading`: the word layout every primitive uses, the FIFO ticket
+ * queue, the two wait drivers (blocking in a worker, `Atomics.waitAsync` anywhere), handles and the
+ * revive registry that lets a primitive cross to another thread.
+ *
+ * ## Layout
+ * A primitive is an `Int32Array` of {@link WORDS} words over a `SharedArrayBuffer` (its own, at offset
+ * 0; the handle carries an offset anyway so that primitives may later share one buffer):
+ *
+ * | word | use |
+ * | --- | --- |
+ * | STATE | the primitive's state: lock word, semaphore value, event flag, barrier count |
+ * | SEQ | bumped (and notified) whenever a waiter may be able to go on: every wait sleeps on it |
+ * | NEXT, HEAD | the ticket queue (below) |
+ * | A..D | per primitive (RLock owner, barrier generation, …) |
+ * | HDR.. | the ticket ring ({@link SLOTS} words) |
+ *
+ * ## FIFO: the ticket queue
+ * A waiter that cannot go on at once takes a ticket (`NEXT`, compare-exchanged), so waiters — async
+ * or sync, in any thread — are served in ticket order. `HEAD` is the first ticket not yet served.
+ * Serving a ticket is a hand-off ({@link grant}): advance `HEAD`, then *exchange* the ticket's ring
+ * slot to "granted". A waiter that gives up (timeout, cancel, signal) *exchanges* its slot to
+ * "abandoned" ({@link abandon}). Both sides exchange the same word, so exactly one of them sees the
+ * other's mark: either the granter sees "abandoned" and serves the next ticket instead, or the waiter
+ * sees "granted" and passes what it was given on (releases the lock it was handed). No hand-off is
+ * ever lost, and no abandoned ticket blocks the queue. The ring holds {@link SLOTS} tickets; a waiter
+ * finding it full waits (unqueued) for room.
+ *
+ * A fast path skips the queue when nobody waits (an uncontended `acquireSync()` is one
+ * compare-exchange), so a thread arriving exactly when the lock frees may overtake the queue's
+ * head: FIFO holds among waiters, as in asyncio.
+ *
+ * ## Waking
+ * Every wait sleeps on `SEQ` with the value it read *before* checking its condition; whoever changes
+ * something a waiter may need bumps `SEQ` and notifies. So a change between the check and the sleep
+ * makes the sleep return at once: no lost wake-up. Wake-ups may be spurious (all sleepers on a
+ * primitive wake and re-check); that is correct, and cheap while waiters are few.
+ * @internal
+ * @module
+ */
+import { isMainThread, threadId } from "node:worker_threads";
+import { ambientTask, runningLoop } from "../context.js";
+import { CancelledError } from "../errors.js";
+import { abortMessage, Future, throwAtCall, WaiterFuture } from "../futures.js";
+import { describe } from "../internal/validate.js";
+import type { Loop } from "../loop.js";
+
+export const STATE = 0;
+export const SEQ = 1;
+export const NEXT = 2;
+export const HEAD = 3;
+export const A = 4;
+export const B = 5;
+export const C = 6;
+export const D = 7;
+export const HDR = 8;
+/** Ticket ring entries (a power of two): at most this many waiters queue at once per primitive. */
+export const SLOTS = 256;
+const MASK = SLOTS - 1;
+export const WORDS = HDR + SLOTS;
+
+/** A fresh, zeroed word array on its own SharedArrayBuffer. */
+export function newWords(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(WORDS * 4));
+}
+
+// ------------------------------------------------------------------------------ handles
+
+/**
+ * What a primitive is made of, as a plain structured-cloneable object: send it to a `Worker`
+ * (`workerData`, `postMessage`) and re-attach there with the class's `from(handle)`.
+ */
+export interface Handle {
+  readonly kind: string;
+  readonly sab: SharedArrayBuffer;
+  readonly offset: number;
+}
+
+/** The words of `h`, checked: TypeError naming `what` if `h` is not a handle of `kind`. */
+export function wordsOf(h: unknown, kind: string | readonly string[], what: string): Int32Array {
+  const ok = typeof h === "object" && h !== null && (typeof kind === "string" ? (h as Handle).kind === kind : kind.includes((h as Handle).kind));
+  if (!ok || !((h as Handle).sab instanceof SharedArrayBuffer) || !Number.isInteger((h as Handle).offset)) {
+    throw new TypeError(`${what}: \`handle\` must be the \`handle\` of a ${typeof kind === "string" ? kind : kind.join(" or ")}, got ${describe(h)}`);
+  }
+  return new Int32Array((h as Handle).sab, (h as Handle).offset, WORDS);
+}
+
+/** The handle of words `w` for `kind`. */
+export function handleOf(kind: string, w: Int32Array): Handle {
+  return { kind, sab: w.buffer as SharedArrayBuffer, offset: w.byteOffset };
+}
+
+/**
+ * The symbol executors look for on an object argument of `submit` (the same one transfer markers
+ * carry, so a job without primitives pays no extra property read). On a primitive it is a method
+ * returning the argument's wire form.
+ */
+export const WIRE = Symbol.for("tsaio.executors.transfer");
+
+/** A primitive as it crosses to a thread worker: the module that revives it, and its handle. */
+export interface WireForm {
+  $tsaioShared: string;
+  h: Handle;
+}
+
+type Reviver = (h: Handle) => object;
+
+/** Revivers by module URL, shared by every copy of tsaio loaded in this thread (see executors/protocol.ts). */
+export function revivers(): Map<string, Reviver> {
+  const g = globalThis as unknown as Record<symbol, Map<string, Reviver> | undefined>;
+  const key = Symbol.for("tsaio.threading.revivers");
+  return (g[key] ??= new Map());
+}
+
+/** Registers the reviver of the primitives defined in module `url`. */
+export function registerReviver(url: string, fn: Reviver): void {
+  revivers().set(url, fn);
+}
+
+// ------------------------------------------------------------------------------ ticket queue
+
+const granted = (t: number): number => ((t << 1) + 2) | 0;
+const abandoned = (t: number): number => ((t << 1) + 3) | 0;
+export const FULL = 0x7fffffff; // never a ticket handed out in practice (2^31 - 1 waits later, it is skipped)
+
+/** Takes a ticket, or {@link FULL} if the ring is full. */
+export function take(w: Int32Array): number {
+  for (;;) {
+    const t = Atomics.load(w, NEXT);
+    if (((t - Atomics.load(w, HEAD)) | 0) >= SLOTS || t === FULL) return FULL;
+    if (Atomics.compareExchange(w, NEXT, t, (t + 1) | 0) === t) return t;
+  }
+}
+
+/** Whether someone holds a ticket not yet served. */
+export function queued(w: Int32Array): boolean {
+  return Atomics.load(w, HEAD) !== Atomics.load(w, NEXT);
+}
+
+/** Tickets not yet served (abandoned ones included until skipped). */
+export function queueLength(w: Int32Array): number {
+  return (Atomics.load(w, NEXT) - Atomics.load(w, HEAD)) | 0;
+}
+
+/** Whether ticket `t` was granted. */
+export function isGranted(w: Int32Array, t: number): boolean {
+  return Atomics.load(w, HDR + (t & MASK)) === granted(t);
+}
+
+/** Serves up to `k` live tickets in order (skipping abandoned ones); returns how many. Does not wake anyone. */
+export function grant(w: Int32Array, k: number): number {
+  let n = 0;
+  while (n < k) {
+    const h = Atomics.load(w, HEAD);
+    if (h === Atomics.load(w, NEXT)) break;
+    if (Atomics.compareExchange(w, HEAD, h, (h + 1) | 0) !== h) continue;
+    if (Atomics.exchange(w, HDR + (h & MASK), granted(h)) !== abandoned(h)) n++;
+  }
+  return n;
+}
+
+/**
+ * Gives ticket `t` up (timeout, cancel, or the waiter got what it wanted by another way). Returns
+ * true if it had been granted meanwhile: the caller then owns what was handed over and must pass it on.
+ */
+export function abandon(w: Int32Array, t: number): boolean {
+  if (Atomics.exchange(w, HDR + (t & MASK), abandoned(t)) === granted(t)) return true;
+  // Abandoned tickets at the head are skipped by whoever sees them, so the next waiter becomes head.
+  for (;;) {
+    const h = Atomics.load(w, HEAD);
+    if (h === Atomics.load(w, NEXT) || Atomics.load(w, HDR + (h & MASK)) !== abandoned(h)) return false;
+    Atomics.compareExchange(w, HEAD, h, (h + 1) | 0);
+  }
+}
+
+/** Tells every sleeper on `w` to look again. */
+export function wake(w: Int32Array): void {
+  Atomics.add(w, SEQ, 1);
+  Atomics.notify(w, SEQ);
+}
+
+// ------------------------------------------------------------------------------ identity
+
+/** This thread's id + 1 (0 means "nobody"), as stored in owner words. */
+export const THREAD = threadId + 1;
+export { isMainThread };
+
+let taskKeys: WeakMap<object, number> | null = null;
+let nextTaskKey = 1;
+
+/** A number naming the current tsaio task in this thread (0 outside any task): RLock ownership. */
+export function taskKey(): number {
+  const t = ambientTask();
+  if (t === null) return 0;
+  const keys = (taskKeys ??= new WeakMap());
+  let k = keys.get(t);
+  if (k === undefined) {
+    k = nextTaskKey++ | 0 || nextTaskKey++;
+    keys.set(t, k);
+  }
+  return k;
+}
+
+// ------------------------------------------------------------------------------ argument checks
+
+/** A timeout in ms (`undefined`/`null`/Infinity: none): the deadline on `performance.now()`. */
+export function deadlineOf(timeout: unknown, what: string): number {
+  if (timeout === undefined || timeout === null || timeout === Infinity) return Infinity;
+  if (typeof timeout !== "number") throw new TypeError(`${what}: \`timeout\` must be a number of milliseconds or null, got ${describe(timeout)}`);
+  if (Number.isNaN(timeout) || timeout < 0) throw new RangeError(`${what}: \`timeout\` must be >= 0 milliseconds, got ${timeout}`);
+  return performance.now() + timeout;
+}
+
+/** Options of every async wait. */
+export interface WaitOptions {
+  /** Aborting it cancels the wait: the call rejects with `CancelledError`. */
+  signal?: AbortSignal;
+  /** Give up after this many ms (the call then resolves to `false`, or throws where documented). Default: no limit. */
+  timeout?: number | null;
+}
+
+/** Checks `options` of an async wait: its signal and deadline. */
+export function waitOptions(options: WaitOptions | undefined, what: string): { signal: AbortSignal | undefined; deadline: number } {
+  if (options === undefined) return { signal: undefined, deadline: Infinity };
+  if (options === null || typeof options !== "object") throw new TypeError(`${what}: \`options\` must be an object, got ${describe(options)}`);
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: \`signal\` must be an AbortSignal, got ${describe(signal)}`);
+  return { signal, deadline: deadlineOf(options.timeout, what) };
+}
+
+/** Sync waits block the thread: refused on the main thread, whose event loop they would freeze. */
+export function checkMayBlock(what: string, instead: string): void {
+  if (isMainThread) {
+    throw new Error(`${what} blocks the calling thread, which is not allowed on the main thread (it would freeze the event loop): use \`await ${instead}\` there, or call ${what} in a worker thread`);
+  }
+}
+
+// ------------------------------------------------------------------------------ wait drivers
+
+/** "Not yet": an attempt that must wait. */
+export const NOT_YET: unique symbol = Symbol("not yet");
+
+/**
+ * One wait's logic, written once for both drivers. `attempt()` is called after reading SEQ, so a
+ * change it misses wakes the sleep that follows. `giveUp(cancelled)` undoes what the attempts did
+ * (abandons the ticket…) and returns the outcome for a timeout — or, when `cancelled`, passes on
+ * anything it finds it was given.
+ */
+export interface WaitOp<R> {
+  attempt(): R | typeof NOT_YET;
+  giveUp(cancelled: boolean): R;
+}
+
+/** Blocks this (worker) thread until `op` completes or `deadline` (performance.now() ms) passes. */
+export function blockUntil<R>(w: Int32Array, op: WaitOp<R>, deadline: number): R {
+  for (;;) {
+    const s = Atomics.load(w, SEQ);
+    const r = op.attempt();
+    if (r !== NOT_YET) return r;
+    if (deadline === Infinity) Atomics.wait(w, SEQ, s);
+    else {
+      const rest = deadline - performance.now();
+      if (rest <= 0) return op.giveUp(false);
+      Atomics.wait(w, SEQ, s, rest);
+    }
+  }
+}
+
+// Node 20's TypeScript lib (es2022) does not declare Atomics.waitAsync (V8 has it since Node 16).
+type WaitAsyncResult = { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
+const atomicsWaitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms?: number): WaitAsyncResult }).waitAsync;
+
+// Atomics.waitAsync keeps nothing alive: a process whose only pending work is a wait would exit in
+// the middle of it. While any async wait is pending in this thread, one ref'ed timer keeps it alive.
+let nAlive = 0;
+let keeper: NodeJS.Timeout | null = null;
+function keepAlive(delta: number): void {
+  nAlive += delta;
+  if (nAlive > 0 && keeper === null) keeper = setInterval(noop, 1 << 30);
+  else if (nAlive === 0 && keeper !== null) {
+    clearInterval(keeper);
+    keeper = null;
+  }
+}
+function noop(): void {}
+
+/**
+ * An async wait: a tsaio Future (so a cancelled task's wait is cancelled, as any tsaio await) driven
+ * by `Atomics.waitAsync` on SEQ. Nothing blocks the event loop. On cancel, `giveUp(true)` runs at
+ * once and every sleeper is woken so that the abandoned `waitAsync` does not linger.
+ */
+class AsyncWait<R> {
+  readonly fut: WaiterFuture<R>;
+  private _live = true;
+  private readonly _loop: Loop;
+  readonly step: () => void;
+
+  constructor(
+    owner: object,
+    private readonly _w: Int32Array,
+    private readonly _op: WaitOp<R>,
+    private readonly _deadline: number,
+  ) {
+    const loop = (this._loop = runningLoop());
+    this.fut = new WaiterFuture<R>(loop, owner);
+    this.step = () => this._step();
+    loop._nDetached++; // something outside the loop can wake it: run()'s deadlock detection must wait
+    keepAlive(1);
+    this.fut._addEntry(this);
+  }
+
+  /** The future is done (by us, or cancelled by its task or signal). */
+  _onDone(f: Future<unknown>): void {
+    if (!this._live) return;
+    this._end();
+    if (f.cancelled()) {
+      this._op.giveUp(true);
+      wake(this._w);
+    }
+  }
+
+  private _end(): void {
+    this._live = false;
+    this._loop._nDetached--;
+    keepAlive(-1);
+  }
+
+  private _step(): void {
+    const w = this._w;
+    while (this._live) {
+      const s = Atomics.load(w, SEQ);
+      let r: R | typeof NOT_YET;
+      let rest = Infinity;
+      try {
+        r = this._op.attempt();
+        if (r === NOT_YET && this._deadline !== Infinity) {
+          rest = this._deadline - performance.now();
+          if (rest <= 0) r = this._op.giveUp(false);
+        }
+      } catch (e) {
+        this._end();
+        this.fut.setException(e);
+        return;
+      }
+      if (r !== NOT_YET) {
+        this._end();
+        this.fut.setResult(r);
+        return;
+      }
+      const res = atomicsWaitAsync(w, SEQ, s, rest);
+      if (res.async) {
+        void res.value.then(this.step);
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * Runs `op` as an async wait: resolves with its outcome; a cancellation point (the caller called
+ * `throwAtCall()` already). `signal` cancels it.
+ */
+export function waitAsync<R>(owner: object, w: Int32Array, op: WaitOp<R>, deadline: number, signal: AbortSignal | undefined): Future<R> {
+  const aw = new AsyncWait(owner, w, op, deadline);
+  const fut = aw.fut;
+  if (signal !== undefined) {
+    const onAbort = (): void => void fut.cancel(abortMessage(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    fut._addEntry({ _onDone: () => signal.removeEventListener("abort", onAbort) });
+  }
+  aw.step();
+  return fut;
+}
+
+/** Rejected at once: `signal` was already aborted when the wait began. */
+export function abortedNow(signal: AbortSignal): Promise<never> {
+  return Promise.reject(new CancelledError(abortMessage(signal)));
+}
+
+export { throwAtCall };
+
+export const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
+export const RESOLVED_FALSE: Promise<false> = Promise.resolve(false);
