@@ -11,13 +11,13 @@
 import { inspect } from "node:util";
 import { currentTaskOrNull, runningLoop } from "./context.js";
 import { CancelledError, ExceptionGroup } from "./errors.js";
-import { Future, throwAtCall, WaiterFuture } from "./futures.js";
-import { wakeFirst } from "./internal/channel.js";
+import { throwAtCall, WaiterFuture } from "./futures.js";
 import { Deque } from "./internal/ring.js";
 import { checkConcurrency, checkFunction, checkItems, checkOptions, checkSignal, describe } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 import { taskGroup, type TaskGroup } from "./taskgroups.js";
 import type { Task } from "./tasks.js";
+import { plainResume, WaiterList } from "./waiters.js";
 
 /** What `map`, `imap` and `forEach` accept: an array, an iterable or an async iterable. */
 export type Items<T> = Iterable<T> | AsyncIterable<T>;
@@ -237,8 +237,9 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
   private readonly fifo = new Deque<Outcome<R>>();
   private nextIndex = 0;
   private inWindow = 0; // pulled but not yet handed to the consumer
-  private readonly slotWaiters = new Deque<Future<void>>();
-  private consumer: Future<void> | null = null;
+  /** Workers waiting for a slot of the window (a slot frees when the consumer takes a result). */
+  private readonly slotWaiters = new WaiterList(this, plainResume);
+  private consumer: WaiterFuture<void> | null = null;
   private finished = false;
   private failure: { e: unknown } | null = null;
 
@@ -268,11 +269,7 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
         const worker = async (): Promise<void> => {
           for (;;) {
             // Backpressure: a slot is taken when an item is pulled, given back when it is consumed.
-            while (this.inWindow >= this.concurrency) {
-              const w = new WaiterFuture<void>(this.loop, this);
-              this.slotWaiters.push(w);
-              await w;
-            }
+            while (this.inWindow >= this.concurrency) await this.slotWaiters.add(this.loop, undefined);
             this.inWindow++;
             const next = src.isSync ? src.pullSync() : await src.pullAsync();
             if (next === DONE) {
@@ -322,7 +319,7 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
     } else o = this.fifo.shift();
     if (o !== undefined) {
       this.inWindow--;
-      wakeFirst(this.slotWaiters);
+      this.slotWaiters.wakeNext(undefined);
     }
     return o;
   }

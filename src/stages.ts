@@ -9,7 +9,7 @@
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
 import { Future, throwAtCall, WaiterFuture } from "./futures.js";
-import { Channel, CLOSED } from "./internal/channel.js";
+import { Channel, CLOSED } from "./channel.js";
 import { checkConcurrency, checkDelay, checkFunction, checkItems, checkOptions, describe } from "./internal/validate.js";
 import { Puller, type Items } from "./iteration.js";
 import { RateLimiter } from "./limiters.js";

@@ -8,7 +8,7 @@ import { runningLoop } from "../context.js";
 import { GatheringFuture, ShieldFuture } from "../combinators.js";
 import { ExecutorFuture } from "../executors/future.js";
 import { Future, PENDING, WaiterFuture } from "../futures.js";
-import { Channel } from "../internal/channel.js";
+import { Channel } from "../channel.js";
 import { Waiter } from "../waiters.js";
 import { CapacityLimiter, RateLimiter, RWLock, RWLockSide } from "../limiters.js";
 import { Barrier, Condition, Event, Lock, Semaphore } from "../locks.js";

@@ -1,0 +1,90 @@
+/**
+ * A minimal bounded channel for the iteration stages: `put` waits while full, `get` waits while
+ * empty, `close(error?)` ends it. Its waiters are the primitives' (`waiters.ts`), so every wait is a
+ * cancellation point, and a waiter woken but cancelled before it ran passes the wake-up on.
+ * @internal
+ */
+import { inspect } from "node:util";
+import { Deque } from "./internal/ring.js";
+import type { Loop } from "./loop.js";
+import { type Waiter, WaiterList } from "./waiters.js";
+
+export const CLOSED: unique symbol = Symbol("closed");
+
+export class Channel<T> {
+  /** @internal */ readonly _items = new Deque<T>();
+  private readonly getters: WaiterList;
+  private readonly putters: WaiterList;
+  private closed = false;
+  private error: { e: unknown } | null = null;
+
+  constructor(
+    private readonly loop: Loop,
+    /** @internal */ readonly _capacity: number,
+  ) {
+    this.getters = new WaiterList(this, getterResume);
+    this.putters = new WaiterList(this, putterResume);
+  }
+
+  get size(): number {
+    return this._items.length;
+  }
+
+  /** Waits for room, then adds `v`. Returns false if the channel was closed meanwhile. */
+  async put(v: T): Promise<boolean> {
+    while (!this.closed && this._items.length >= this._capacity) await this.putters.add(this.loop, undefined);
+    if (this.closed) return false;
+    this._items.push(v);
+    this.getters.wakeNext(undefined);
+    return true;
+  }
+
+  /** The next item, or CLOSED once closed and drained; rethrows the error given to `close`. */
+  async get(): Promise<T | typeof CLOSED> {
+    while (this._items.length === 0) {
+      if (this.closed) {
+        if (this.error !== null) throw this.error.e;
+        return CLOSED;
+      }
+      await this.getters.add(this.loop, undefined);
+    }
+    const v = this._items.shift() as T;
+    this.putters.wakeNext(undefined);
+    return v;
+  }
+
+  /** Ends the channel; readers drain what is buffered, then get CLOSED (or `error`). */
+  close(error?: { e: unknown }): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (error !== undefined) this.error = error;
+    this.getters.wakeAll(undefined);
+    this.putters.wakeAll(undefined);
+  }
+
+  [inspect.custom](): string {
+    return `<Channel ${this.closed ? "closed" : "open"} items=${this._items.length}/${this._capacity}>`;
+  }
+}
+
+/** The end of a `put` wait: a putter woken for room but cancelled before it ran passes the room on. */
+function putterResume(w: Waiter, failed: boolean, err: unknown): void {
+  const ch = w._list.owner as Channel<unknown>;
+  w._list.remove(w);
+  if (!failed) w._res(undefined);
+  else {
+    if (w.woken() && ch._items.length < ch._capacity) w._list.wakeNext(undefined);
+    w._rej(err);
+  }
+}
+
+/** The end of a `get` wait: a getter woken for an item but cancelled before it ran passes it on. */
+function getterResume(w: Waiter, failed: boolean, err: unknown): void {
+  const ch = w._list.owner as Channel<unknown>;
+  w._list.remove(w);
+  if (!failed) w._res(undefined);
+  else {
+    if (w.woken() && ch._items.length > 0) w._list.wakeNext(undefined);
+    w._rej(err);
+  }
+}
