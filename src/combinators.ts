@@ -13,7 +13,7 @@ import { checkOptionalDelay, checkOptions, describe, isThenable } from "./intern
 import { Deque } from "./internal/ring.js";
 import type { Loop, TimerHandle } from "./loop.js";
 import { timeout } from "./timeouts.js";
-import { expectAwait } from "./instrument.js";
+import { expectAwait } from "./internal/track.js";
 
 /** Something tsaio can await: a function run as a Task, a Task/Future, or any other thenable. */
 export type Awaitable<T> = (() => T | PromiseLike<T>) | PromiseLike<T>;

@@ -1,110 +1,26 @@
 /**
- * Which task and which loop the running code belongs to.
- *
- * Two sources, because JS resumes code in two ways:
- * - While a loop runs one of its callbacks synchronously (a task's first step, a wake-up, a timer),
- *   the loop says so through `enterHandle`; that is exact and costs two assignments.
- * - Everywhere else (an async function resumed by the microtask queue) the ambient task comes from
- *   AsyncLocalStorage, entered once when the task starts (never per await: ALS entry is costly on
- *   Node 20 and copies a frame on Node 24).
+ * Which task and which loop the running code belongs to: the state itself lives in
+ * `internal/ambient.ts`, below the loop (the loop runs its handles through it); this module
+ * re-exports it with the real types (`Loop`) for the modules above the loop. The typed functions
+ * are the same functions, cast: no extra call on the hot paths.
  * @internal
+ * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  enclosingTaskOrLoop as enclosingAny,
+  onDefaultLoop as onDefaultAny,
+  runningLoop as runningAny,
+  type AmbientTask,
+} from "./internal/ambient.js";
 import type { Loop } from "./loop.js";
-import type { Task } from "./tasks.js";
 
-export const taskStorage = new AsyncLocalStorage<Task<unknown>>();
-
-let inHandle = false;
-let handleTask: Task<unknown> | null = null;
-let handleLoop: Loop | null = null;
-
-/** The task whose code is running now, or null (plain callbacks and code outside tsaio tasks). */
-export function currentTaskOrNull(): Task<unknown> | null {
-  if (inHandle) return handleTask;
-  return taskStorage.getStore() ?? null;
-}
-
-/** Saved state of {@link enterHandle}, restored by {@link leaveHandle}. */
-export interface HandleState {
-  inHandle: boolean;
-  task: Task<unknown> | null;
-  loop: Loop | null;
-}
-
-export function enterHandle(loop: Loop, task: Task<unknown> | null, save: HandleState): void {
-  save.inHandle = inHandle;
-  save.task = handleTask;
-  save.loop = handleLoop;
-  inHandle = true;
-  handleTask = task;
-  handleLoop = loop;
-}
-
-/** Marks which task a running handle belongs to (a wake-up knows its task only once it runs). */
-export function setHandleTask(task: Task<unknown> | null): void {
-  handleTask = task;
-}
-
-export function leaveHandle(save: HandleState): void {
-  inHandle = save.inHandle;
-  handleTask = save.task;
-  handleLoop = save.loop;
-}
-
-let defaultLoop: Loop | null = null;
-let makeDefaultLoop: (() => Loop) | null = null;
-
-/** loop.ts registers how to build the default loop (this module cannot import it: import cycle). */
-export function registerDefaultLoopFactory(factory: () => Loop): void {
-  makeDefaultLoop = factory;
-}
+export { ambientTask, enterHandle, leaveHandle, runOutsideTask, setHandleTask, taskStorage, type AmbientTask, type HandleState } from "./internal/ambient.js";
 
 /** The loop of the running code: a handle's loop, the ambient task's loop, else the default loop. */
-export function runningLoop(): Loop {
-  if (inHandle && handleLoop !== null) return handleLoop;
-  const t = taskStorage.getStore();
-  if (t !== undefined) return t._loop;
-  if (defaultLoop === null || defaultLoop.isClosed()) {
-    if (makeDefaultLoop === null) throw new Error("tsaio: loop module not initialised");
-    defaultLoop = makeDefaultLoop();
-  }
-  return defaultLoop;
-}
+export const runningLoop = runningAny as () => Loop;
 
-/**
- * Calls `hook(loop)` with each default loop as it is made (and with the current one, if any).
- * runners.ts uses it to install its process-exit reports once, when a default loop first exists,
- * so that `runningLoop()` and task creation pay nothing for them. Loop.ts must have registered its
- * factory first (it does so when it loads, and runners.ts imports it).
- */
-export function onDefaultLoop(hook: (loop: Loop) => void): void {
-  const make = makeDefaultLoop;
-  if (make === null) throw new Error("tsaio: onDefaultLoop() before the loop module registered its factory");
-  makeDefaultLoop = () => {
-    const loop = make();
-    hook(loop);
-    return loop;
-  };
-  if (defaultLoop !== null && !defaultLoop.isClosed()) hook(defaultLoop);
-}
+/** Calls `hook(loop)` with each default loop as it is made (and with the current one, if any). */
+export const onDefaultLoop = onDefaultAny as (hook: (loop: Loop) => void) => void;
 
-/**
- * What tsaio code is running now, for `run()`'s refusal to start a loop inside a loop: the task
- * whose code this is (a loop callback running its step, or AsyncLocalStorage anywhere in its async
- * code, after a foreign await too); else the loop whose plain callback is running; else null (plain
- * code: top level, a Node callback, a test body). A task found through AsyncLocalStorage that has
- * already finished does not count: that code is a callback that outlived it (a timer it set), not
- * the task itself.
- */
-export function enclosingTaskOrLoop(): Task<unknown> | Loop | null {
-  if (inHandle) return handleTask ?? handleLoop;
-  const t = taskStorage.getStore();
-  return t === undefined || t.done() ? null : t;
-}
-
-/** Runs `fn(arg)` outside any task's ambient context, so user callbacks never see a stale task. */
-export function runOutsideTask<A>(fn: (arg: A) => void, arg: A): void {
-  if (taskStorage.getStore() === undefined) fn(arg);
-  else taskStorage.exit(fn, arg);
-}
+/** The task or loop whose code is running (see internal/ambient.ts), for run()'s refusal to nest. */
+export const enclosingTaskOrLoop = enclosingAny as () => AmbientTask | Loop | null;

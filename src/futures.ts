@@ -11,12 +11,11 @@
  * @module
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull, runOutsideTask, runningLoop } from "./context.js";
+import { ambientTask, type AmbientTask, runOutsideTask, runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { checkFunction, describe } from "./internal/validate.js";
-import { creationStackOf, noteAwaited, noteDone, trackCreation, untrack } from "./instrument.js";
-import type { Loop } from "./loop.js";
-import type { Task } from "./tasks.js";
+import { creationStackOf, noteAwaited, noteDone, trackCreation, untrack } from "./internal/track.js";
+import { type ExceptionContext, type Loop, registerFutureFactory } from "./loop.js";
 
 /** @internal */ export const PENDING = 0;
 /** @internal */ export const RESOLVED = 1;
@@ -68,7 +67,7 @@ export function countAtCall(delta: number): void {
  */
 export function takeAtCall(): CancelledError | null {
   if (nAtCall === 0) return null;
-  const t = currentTaskOrNull();
+  const t = ambientTask() as AwaitingTask | null;
   return t !== null && t._cancelAtCall ? t._deliverAtCall() : null;
 }
 
@@ -108,12 +107,31 @@ export function promiseInto(target: Resolvers): Promise<never> {
 }
 
 /**
+ * What a future knows of the task awaiting it: the few members `then` and the awaiter use. Tasks
+ * (tasks.ts, one layer up) implement it; the future never names `Task`. The ambient task of
+ * context.ts is one of these whenever it is set (only tasks enter it).
+ * @internal
+ */
+export interface AwaitingTask extends AmbientTask {
+  readonly name: string;
+  readonly _state: number;
+  /** Rule (c): a request waits for the task's next tsaio call. */
+  readonly _cancelAtCall: boolean;
+  /** Rule (c): marks that request delivered; the error the call raises. */
+  _deliverAtCall(): CancelledError;
+  /** The task's body awaits `fut`: the step ends; returns the suspension's epoch. */
+  _suspendOn(fut: Future<unknown>): number;
+  /** A future of suspension `epoch` completed; true when that resumed the task as a step. */
+  _memberDone(fut: Future<unknown>, aw: Awaiter, epoch: number): boolean;
+}
+
+/**
  * One `then` registration. When `_task` is set it is the continuation of `await fut` in that task,
  * resumed through `Task._wakeup` so that the loop can track the step and deliver cancellation.
  * @internal
  */
 export class Awaiter implements DoneEntry {
-  _task: Task<unknown> | null = null;
+  _task: AwaitingTask | null = null;
   /** Which suspension of `_task` this await belongs to (see `Task._suspendOn`). */
   _epoch = 0;
   _res!: (v: unknown) => void;
@@ -333,7 +351,7 @@ export class Future<T> implements PromiseLike<T> {
     const p = promiseInto(aw);
     this._addEntry(aw);
     if (asAwait && typeof onF === "function" && typeof onR === "function") {
-      const task = currentTaskOrNull();
+      const task = ambientTask() as AwaitingTask | null;
       if (task !== null && task === (this as unknown)) {
         // asyncio refuses this too: the task could never wake up, and cancelling it would recurse.
         this._removeEntry(aw);
@@ -390,7 +408,7 @@ export class Future<T> implements PromiseLike<T> {
       exception: u.exception,
       future: this as Future<unknown>,
       ...(createdAt === undefined ? {} : { createdAt }),
-      ...(u.taskName === undefined ? {} : { taskName: u.taskName, task: this as unknown as Task<unknown> }),
+      ...(u.taskName === undefined ? {} : { taskName: u.taskName, task: this as unknown as ExceptionContext["task"] }),
     });
   }
 
@@ -546,3 +564,6 @@ export function abortMessage(signal: AbortSignal): string {
 export function isFuture(value: unknown): value is Future<unknown> {
   return value instanceof Future;
 }
+
+// The loop makes futures (`loop.createFuture()`) without importing this module: it sits below it.
+registerFutureFactory(<T>(loop: Loop) => new Future<T>(loop));

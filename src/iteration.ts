@@ -9,14 +9,14 @@
  * @module
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull, runningLoop } from "./context.js";
+import { runningLoop } from "./context.js";
 import { CancelledError, ExceptionGroup } from "./errors.js";
 import { throwAtCall, WaiterFuture } from "./futures.js";
 import { Deque } from "./internal/ring.js";
 import { checkConcurrency, checkFunction, checkItems, checkOptions, checkSignal, describe } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 import { taskGroup, type TaskGroup } from "./taskgroups.js";
-import type { Task } from "./tasks.js";
+import { currentTaskOrNull, type Task } from "./tasks.js";
 import { plainResume, WaiterList } from "./waiters.js";
 
 /** What `map`, `imap` and `forEach` accept: an array, an iterable or an async iterable. */

@@ -14,7 +14,8 @@
  * @module
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull, runningLoop } from "./context.js";
+import { runningLoop } from "./context.js";
+import { currentTaskOrNull } from "./tasks.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
 import { Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, startWait, type Waiter, WaiterList } from "./waiters.js";

@@ -35,18 +35,24 @@ import {
   enterHandle,
   leaveHandle,
   registerDefaultLoopFactory,
+  runningLoop,
   runOutsideTask,
   setHandleTask,
   type HandleState,
-} from "./context.js";
+} from "./internal/ambient.js";
 import { InvalidStateError } from "./errors.js";
-import { channels, creationStackOf, registerLoop, reportForgotten, unregisterLoop } from "./instrument.js";
-import { Future, type Unretrieved } from "./futures.js";
 import { TimerQueue, type HeapItem } from "./internal/heap.js";
 import { CallRing, type Slot } from "./internal/ring.js";
 import { clampDelay, LongTimeout } from "./internal/timers.js";
+import { channels, creationStackOf, registerLoop, reportForgotten, unregisterLoop, type TrackedLoop } from "./internal/track.js";
 import { checkDelay, checkFunction, checkWhen } from "./internal/validate.js";
-import { Task, type TaskOptions } from "./tasks.js";
+// The two upward imports of this layer, type-only (erased: nothing is loaded, no cycle at run time),
+// because the public signatures name these classes (`createFuture(): Future<T>`, `createTask(): Task<T>`,
+// `ExceptionContext.future/task`). Inside, the loop knows a task only as a `SteppingTask` and makes
+// futures and tasks through the factories their modules register. test/layering.test.ts allows
+// exactly these two.
+import type { Future } from "./futures.js";
+import type { Task, TaskOptions } from "./tasks.js";
 
 /** What the exception handler receives: asyncio's context dict as an object. */
 export interface ExceptionContext {
@@ -76,6 +82,49 @@ export interface ExecutorLike {
   submit(fn: (...args: never[]) => unknown, ...args: unknown[]): Future<unknown>;
   /** Stops the executor; `wait` waits for running work. */
   shutdown(options?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
+}
+
+/**
+ * @internal What the loop knows of the task whose step it runs (tasks.ts's Task implements it): enough
+ * to detach it and to name it in slow-step reports.
+ */
+export interface SteppingTask {
+  readonly name: string;
+  readonly _started: boolean;
+  /** The future the task suspended on, if any (its creation stack locates the await). */
+  readonly _futWaiter: object | null;
+  /** The watchdog found the step blocked on a foreign promise. */
+  _detach(): void;
+  /** Debug mode: asserts the task's own invariants (see tasks.ts). */
+  _checkInvariants(): void;
+}
+
+/** @internal What the loop holds of tasks.ts's list of its pending tasks: only its size (for inspect). */
+export interface PendingTaskList {
+  readonly size: number;
+}
+
+/** @internal What the loop keeps of a failed future nobody looked at (futures.ts's `Unretrieved`). */
+export interface UnretrievedRef {
+  readonly ref: WeakRef<{ _reportUnretrieved(): void }>;
+}
+
+type TaskFactory = <T>(fn: () => T | PromiseLike<T>, options: TaskOptions | undefined, loop: Loop) => Task<T>;
+type FutureFactory = <T>(loop: Loop) => Future<T>;
+
+// The loop makes tasks and futures without importing their modules (they sit above it): each
+// registers its constructor when it loads, as the executors module registers the default executor.
+let makeTask: TaskFactory | null = null;
+let makeFuture: FutureFactory | null = null;
+
+/** @internal Called by tasks.ts when it loads. */
+export function registerTaskFactory(factory: TaskFactory): void {
+  makeTask = factory;
+}
+
+/** @internal Called by futures.ts when it loads. */
+export function registerFutureFactory(factory: FutureFactory): void {
+  makeFuture = factory;
 }
 
 /** @internal How the default executor is made (registered by the executors module). */
@@ -253,24 +302,45 @@ export class Loop {
   /** @internal */ readonly _timers = new TimerQueue<TimerItem>();
   /** @internal */ _timerSeq = 0;
   /** @internal */ _cancelledTimers = 0;
-  /** @internal */ _stepping: Task<unknown> | null = null;
+  /** @internal The task whose step runs now (see the invariants below). */ _stepping: SteppingTask | null = null;
   /**
    * @internal Counts callbacks run. Awaits a task registers with no callback run in between belong
    * to one suspension (a `Promise.all` over tsaio awaitables calls each `then` in a row).
    */
   _epoch = 0;
   /** @internal */ _nDetached = 0;
-  /** @internal Pending tasks, an intrusive doubly-linked list (O(1), no hashing on the hot path). */
-  _taskHead: Task<unknown> | null = null;
-  /** @internal */ _nTasks = 0;
+  /**
+   * @internal This loop's pending tasks: a list tasks.ts owns and keeps here (CPython keeps
+   * `_all_tasks` in tasks.py); the loop only reads its size.
+   */
+  _tasks: PendingTaskList | null = null;
   /** @internal */ _idleHook: (() => void) | null = null;
   /** @internal Failed futures whose error nobody has retrieved yet. */
-  readonly _unretrieved = new Set<Unretrieved>();
+  readonly _unretrieved = new Set<UnretrievedRef>();
   /** @internal Futures under `shield()`: kept reachable while they run. */
-  readonly _shielded = new Set<Future<unknown>>();
+  readonly _shielded = new Set<object>();
 
-  private _ntodo = 0; // callbacks left in the current iteration
-  private _active = false; // an iteration is running, a step is awaited, or a drive is scheduled
+  // ---- The run state, and what holds between its fields (asserted by `_checkInvariants()` in debug
+  // mode, at each step's begin and end and after each callback):
+  //
+  // * `_active`: an iteration is running, a step is awaited, or a drive (microtask, setImmediate) is
+  //   scheduled; false: the loop is idle and the next `_soon`/timer must wake it (`_kick`).
+  // * `_inRun`: `_runLoop` is on the stack. `_inRun` ⇒ `_active`.
+  // * `_ntodo`: callbacks of the current iteration not run yet, the first `_ntodo` of `_ready`:
+  //   `_ntodo <= _ready.length`; `_ntodo > 0` ⇒ `_active`; `_closed` ⇒ `_ntodo === 0`.
+  // * `_nodeTimer` is armed iff `_nodeTimerWhen` is finite (its deadline); armed ⇒ idle (`!_active`),
+  //   real clock, not closed: a running loop reads its timers itself, a virtual one jumps.
+  // * `_stepping` (the task whose step runs) is a started task; at most one step runs at a time. While
+  //   `_stepping !== null` the loop runs nothing else: `_runLoop` returns and the watchdog
+  //   (`_watchdogArmed`: a `setImmediate(_watchdog)` is pending) detaches the task if the step blocks on
+  //   a foreign promise. (executors/eager.ts may begin a step outside the loop: it arms its own.)
+  // * `_handleWasStep`, `_stepStart`, `_stepResumedFrom`: debug mode only; they describe the current
+  //   step while `_stepping !== null`, and are stale otherwise.
+  // * `_cancelledTimers` >= 0: at least the cancelled items still in `_timers` (a handle cancelled
+  //   after it fired still counts until the next compaction resets it: it only paces compaction).
+  //   `_nDetached` (tasks blocked on foreign promises) >= 0.
+  private _ntodo = 0;
+  private _active = false;
   private _inRun = false;
   private _nodeTimer: NodeJS.Timeout | null = null;
   private _nodeTimerWhen = Infinity;
@@ -285,14 +355,14 @@ export class Loop {
   /** @internal The handle just run was a task step (its time is checked at the step's end). */
   _handleWasStep = false;
   /** @internal The future whose completion resumed the current step (debug mode). */
-  _stepResumedFrom: Future<unknown> | null = null;
+  _stepResumedFrom: object | null = null;
   private _exceptionHandler: ExceptionHandler | null = null;
   private _defaultExecutor: ExecutorLike | null = null;
   /** @internal `addSignalHandler`: signal name → the handle it runs and its process listener. */
   _signalHandlers: Map<NodeJS.Signals, SignalEntry> | null = null;
   /** Keeps Node's event loop alive while a signal handler waits (a signal may still wake a task). */
   private _signalKeepAlive: LongTimeout | null = null;
-  private readonly _ref: WeakRef<Loop>;
+  private readonly _ref: WeakRef<TrackedLoop>;
   private readonly _save: HandleState = { inHandle: false, task: null, loop: null };
 
   constructor(options: LoopOptions = {}) {
@@ -359,13 +429,15 @@ export class Loop {
 
   /** A new pending Future bound to this loop. */
   createFuture<T>(): Future<T> {
-    return new Future<T>(this);
+    if (makeFuture === null) throw new InvalidStateError("createFuture: the futures module is not loaded");
+    return makeFuture<T>(this);
   }
 
   /** Wraps `fn` in a Task scheduled on this loop (see the module-level `createTask`). */
   createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
     this._checkOpen();
-    return new Task<T>(fn, options, this);
+    if (makeTask === null) throw new InvalidStateError("createTask: the tasks module is not loaded");
+    return makeTask<T>(fn, options, this);
   }
 
   /**
@@ -557,32 +629,30 @@ export class Loop {
 
   // ---------------------------------------------------------------- internals
 
-  /** @internal */
-  _linkTask(t: Task<unknown>): void {
-    const head = this._taskHead;
-    t._nextTask = head;
-    if (head !== null) head._prevTask = t;
-    this._taskHead = t;
-    this._nTasks++;
-  }
-
-  /** @internal */
-  _unlinkTask(t: Task<unknown>): void {
-    const prev = t._prevTask;
-    const next = t._nextTask;
-    if (prev !== null) prev._nextTask = next;
-    else if (this._taskHead === t) this._taskHead = next;
-    else return; // not linked
-    if (next !== null) next._prevTask = prev;
-    t._prevTask = t._nextTask = null;
-    this._nTasks--;
-  }
-
-  /** @internal The pending tasks, oldest first. */
-  _pendingTasks(): Task<unknown>[] {
-    const out: Task<unknown>[] = [];
-    for (let t = this._taskHead; t !== null; t = t._nextTask) out.push(t);
-    return out.reverse();
+  /**
+   * @internal Debug mode: asserts the run state's invariants (see the fields), and the stepping task's;
+   * throws an Error naming the broken one. Cheap (a few comparisons); never called with debug off.
+   */
+  _checkInvariants(): void {
+    const broken = (what: string): never => {
+      throw new Error(
+        `tsaio: Loop invariant broken: ${what} (active=${this._active} inRun=${this._inRun} closed=${this._closed} ntodo=${this._ntodo} ` +
+          `ready=${this._ready.length} nodeTimerWhen=${this._nodeTimerWhen} stepping=${this._stepping === null ? "null" : this._stepping.name})`,
+      );
+    };
+    if (this._inRun && !this._active) broken("_inRun ⇒ _active");
+    if (this._ntodo > this._ready.length) broken("_ntodo <= _ready.length");
+    if (this._ntodo > 0 && !this._active) broken("_ntodo > 0 ⇒ _active");
+    if (this._closed && this._ntodo !== 0) broken("_closed ⇒ _ntodo === 0");
+    if ((this._nodeTimer === null) !== (this._nodeTimerWhen === Infinity)) broken("_nodeTimer is armed iff _nodeTimerWhen is finite");
+    if (this._nodeTimer !== null && (this._active || this._virtual || this._closed)) broken("a Node timer is armed only while idle, on a real clock, open");
+    if (this._cancelledTimers < 0) broken("_cancelledTimers >= 0");
+    if (this._nDetached < 0) broken("_nDetached >= 0");
+    const t = this._stepping;
+    if (t !== null) {
+      if (!t._started) broken("the stepping task has started");
+      t._checkInvariants();
+    }
   }
 
   /** @internal */
@@ -625,10 +695,14 @@ export class Loop {
   }
 
   /** @internal Called by a task when its step ends (it suspended on a tsaio awaitable or settled). */
-  _stepEnded(task: Task<unknown>, settled = false): void {
+  _stepEnded(task: SteppingTask, settled = false): void {
     if (this._stepping !== task) return;
     this._stepping = null;
-    if (this._debug) this._checkSlow(this._stepStart, task, !settled);
+    if (this._debug) {
+      task._checkInvariants();
+      this._checkInvariants();
+      this._checkSlow(this._stepStart, task, !settled);
+    }
     // Inside a handle the run loop itself sees `_stepping === null` and goes on. A settled body is
     // reported from tsaio's own promise reaction, with nothing left to run after it in that job, so
     // the loop goes on right there. A suspension is reported from `then`, whose caller may be user
@@ -639,9 +713,10 @@ export class Loop {
   }
 
   /** @internal */
-  _beginStep(task: Task<unknown>, from: Future<unknown> | null): void {
+  _beginStep(task: SteppingTask, from: object | null): void {
     this._stepping = task;
     if (this._debug) {
+      this._checkInvariants();
       this._stepResumedFrom = from;
       this._stepStart = performance.now();
       this._handleWasStep = true;
@@ -652,7 +727,7 @@ export class Loop {
    * Debug mode: reports a step or callback that held the thread longer than
    * `slowCallbackDuration`, naming the task and, when the step ended at an await, where.
    */
-  private _checkSlow(t0: number, task: Task<unknown> | null, atAwait: boolean): void {
+  private _checkSlow(t0: number, task: SteppingTask | null, atAwait: boolean): void {
     const duration = performance.now() - t0;
     if (duration < this.slowCallbackDuration) return;
     // Where the step ran: from the await it resumed at (where that future was created) to the
@@ -674,7 +749,7 @@ export class Loop {
     this.callExceptionHandler({
       message,
       duration,
-      ...(task === null ? {} : { task, taskName: task.name }),
+      ...(task === null ? {} : { task: task as Task<unknown>, taskName: task.name }),
       ...(stack === undefined ? {} : { stack }),
     });
   }
@@ -748,6 +823,7 @@ export class Loop {
           if (this._debug) {
             if (this._stepping === null && !this._handleWasStep) this._checkSlow(t0, null, false);
             this._handleWasStep = false;
+            this._checkInvariants();
           }
           if (this._stepping !== null) {
             if (!this._watchdogArmed) {
@@ -851,7 +927,7 @@ export class Loop {
   [inspect.custom](): string {
     const state = this._closed ? "closed" : this._active ? "running" : "idle";
     const timers = this._timers.size - this._cancelledTimers;
-    return `<Loop ${state} clock=${this._virtual ? "virtual" : "real"} time=${Math.round(this.time())} ready=${this._ready.length} timers=${timers} tasks=${this._nTasks}${this._debug ? " debug" : ""}>`;
+    return `<Loop ${state} clock=${this._virtual ? "virtual" : "real"} time=${Math.round(this.time())} ready=${this._ready.length} timers=${timers} tasks=${this._tasks?.size ?? 0}${this._debug ? " debug" : ""}>`;
   }
 }
 
@@ -884,3 +960,17 @@ function describeFn(fn: (...args: never[]) => unknown): string {
 }
 
 registerDefaultLoopFactory(() => new Loop());
+
+/**
+ * The loop of the current context: inside `run()` that run's loop; elsewhere the default loop,
+ * bound to Node's own event loop. (Defined with the loop, so that code below the runners — workers,
+ * executors — gets it without loading them; runners.ts re-exports it.)
+ * @example
+ * ```ts
+ * import { getRunningLoop } from "tsaio";
+ * console.log(typeof getRunningLoop().time()); // number
+ * ```
+ */
+export function getRunningLoop(): Loop {
+  return runningLoop() as Loop;
+}

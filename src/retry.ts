@@ -4,11 +4,10 @@
  * never retried (cancelling the task stops the retrying at once).
  * @module
  */
-import { currentTaskOrNull } from "./context.js";
 import { CancelledError } from "./errors.js";
 import { throwAtCall } from "./futures.js";
 import { checkDelay, checkFunction, checkOptions, checkSignal, describe } from "./internal/validate.js";
-import { sleep } from "./tasks.js";
+import { currentTaskOrNull, sleep } from "./tasks.js";
 
 /** What `onRetry` receives before each sleep. */
 export interface RetryInfo {

@@ -5,13 +5,12 @@
  */
 import { inspect } from "node:util";
 import { isMainThread } from "node:worker_threads";
-import { enclosingTaskOrLoop, onDefaultLoop, runningLoop } from "./context.js";
+import { enclosingTaskOrLoop, onDefaultLoop } from "./context.js";
 import { CancelledError, DeadlockError, InvalidStateError, KeyboardInterrupt } from "./errors.js";
 import { checkDelay, checkFunction, checkOptions } from "./internal/validate.js";
-import { creationStackOf } from "./instrument.js";
-import { enableIntrospection } from "./debug/introspect.js";
+import { creationStackOf } from "./internal/track.js";
 import { Loop, type LoopOptions } from "./loop.js";
-import type { Task } from "./tasks.js";
+import { pendingTasks, type Task } from "./tasks.js";
 
 /** Options of `run()` and `new Runner()`. */
 export interface RunOptions extends LoopOptions {
@@ -104,7 +103,9 @@ export class Runner implements AsyncDisposable {
     refuseInsideLoop("Runner.run()");
     if (this._running) throw new InvalidStateError("Runner.run() cannot be called while it is already running");
     const loop = this.getLoop();
-    if (process.env.TSAIO_INTROSPECT === "1") await enableIntrospection();
+    // Loaded on demand: the introspection server (layer 8) stays out of everything below it, workers
+    // included (test/layering.test.ts allows this one lazy upward import).
+    if (process.env.TSAIO_INTROSPECT === "1") await (await import("./debug/introspect.js")).enableIntrospection();
     this._running = true;
     const task = loop.createTask(fn, { name: "main" });
     let deadlock: DeadlockError | null = null;
@@ -193,7 +194,7 @@ export class Runner implements AsyncDisposable {
 function refuseInsideLoop(what: string): void {
   const inside = enclosingTaskOrLoop();
   if (inside === null) return;
-  const where = inside instanceof Loop ? "a loop callback" : `a task (${JSON.stringify(inside.name)})`;
+  const where = inside instanceof Loop ? "a loop callback" : `a task (${JSON.stringify((inside as Task<unknown>).name)})`;
   throw new InvalidStateError(
     `${what} cannot be called from inside ${where}: it would start a second event loop inside the running one, ` +
       "where the enclosing timeouts and cancellations could not reach its tasks (asyncio raises RuntimeError here). " +
@@ -229,7 +230,7 @@ async function shutdownLoop(loop: Loop, timeoutMs: number): Promise<void> {
   const onTaskDone = { _onDone: (): void => (--remaining === 0 ? wake() : undefined) };
   try {
     for (;;) {
-      const batch = loop._pendingTasks().filter((t) => !t.done() && !cancelled.has(t));
+      const batch = pendingTasks(loop).filter((t) => !t.done() && !cancelled.has(t));
       if (batch.length === 0) break;
       if (cancelled.size === 0) {
         // Armed only when there is something to wait for. The timer is unref'd so that it never
@@ -270,7 +271,7 @@ async function shutdownLoop(loop: Loop, timeoutMs: number): Promise<void> {
     }
   }
   if (gaveUp !== null) {
-    for (const t of loop._pendingTasks()) {
+    for (const t of pendingTasks(loop)) {
       if (t.done()) continue;
       if (!cancelled.has(t)) t.cancel(); // made after the last round: cancel it too, so the report stays true
       const waitingOn = t._waitingOnText();
@@ -339,7 +340,7 @@ const MAIN_STUCK = "the main task can never be woken (nothing is scheduled, no t
 
 function describeDeadlock(loop: Loop, what = MAIN_STUCK): string {
   const lines = [`deadlock: ${what}`];
-  const tasks = loop._pendingTasks().filter((t) => !t.done());
+  const tasks = pendingTasks(loop).filter((t) => !t.done());
   lines.push(`Waiting tasks (${tasks.length}):`);
   for (const t of tasks) lines.push(`  - ${JSON.stringify(t.name)} waits on ${(t as Task<unknown>)._waitingOnText()}`);
   return lines.join("\n");
@@ -389,7 +390,7 @@ function reportStuckTasksAtExit(code: number): void {
   const loop = exitLoop;
   if (loop === null || loop.isClosed()) return;
   if (loop._unretrieved.size > 0) loop._reportUnretrieved(); // process.exit() skips "beforeExit"
-  if (loop._nTasks === 0) return;
+  if ((loop._tasks?.size ?? 0) === 0) return;
   if (code === 13 || process.exitCode === 13) {
     const err = new DeadlockError(
       describeDeadlock(
@@ -401,7 +402,7 @@ function reportStuckTasksAtExit(code: number): void {
     err.stack = `${err.name}: ${err.message}`; // where this report was made says nothing about the deadlock
     loop.callExceptionHandler({ message: "deadlock at exit: the top-level await never settled, and tasks of the default loop can never be woken", exception: err });
   } else if (loop.getDebug()) {
-    for (const t of loop._pendingTasks()) {
+    for (const t of pendingTasks(loop)) {
       if (t.done()) continue;
       loop.callExceptionHandler({
         message: `Task ${JSON.stringify(t.name)} was still pending when the process exited (waiting on ${t._waitingOnText()}); it never finished`,
@@ -448,15 +449,5 @@ export async function run<T>(main: () => T | PromiseLike<T>, options: RunOptions
   }
 }
 
-/**
- * The loop of the current context: inside `run()` that run's loop; elsewhere the default loop,
- * bound to Node's own event loop.
- * @example
- * ```ts
- * import { getRunningLoop } from "tsaio";
- * console.log(typeof getRunningLoop().time()); // number
- * ```
- */
-export function getRunningLoop(): Loop {
-  return runningLoop();
-}
+// getRunningLoop belongs to the loop layer; re-exported here, where it was first defined.
+export { getRunningLoop } from "./loop.js";

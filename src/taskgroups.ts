@@ -11,12 +11,12 @@
  * @module
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull, runningLoop } from "./context.js";
+import { runningLoop } from "./context.js";
 import { CancelledError, ExceptionGroup, InvalidStateError, KeyboardInterrupt } from "./errors.js";
 import { type DoneEntry, Future, throwAtCall } from "./futures.js";
 import { checkFunction } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
-import type { Task, TaskOptions } from "./tasks.js";
+import { currentTaskOrNull, type Task, type TaskOptions } from "./tasks.js";
 
 /** @internal Which task runs the group a child belongs to (for `taskTree()`). */
 export const groupParent = new WeakMap<Task<unknown>, Task<unknown>>();

@@ -41,13 +41,13 @@
  * @module
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull, runningLoop, setHandleTask, taskStorage } from "./context.js";
+import { ambientTask, runningLoop, setHandleTask, taskStorage } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { setMaxListeners } from "node:events";
-import { Awaiter, CANCELLED, cancelOnAbort, countAtCall, Future, PENDING, REJECTED, RESOLVED, runCallbacksNow, throwAtCall, type Unretrieved } from "./futures.js";
-import { channels, creationStackOf, expectAwait, trackCreation } from "./instrument.js";
+import { Awaiter, type AwaitingTask, CANCELLED, cancelOnAbort, countAtCall, Future, PENDING, REJECTED, RESOLVED, runCallbacksNow, throwAtCall, type Unretrieved } from "./futures.js";
+import { channels, creationStackOf, expectAwait, trackCreation } from "./internal/track.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
-import type { Loop, TimerHandle, TimerItem } from "./loop.js";
+import { type Loop, type PendingTaskList, registerTaskFactory, type SteppingTask, type TimerHandle, type TimerItem } from "./loop.js";
 import type { Slot } from "./internal/ring.js";
 
 /** Options of `createTask`. */
@@ -68,12 +68,25 @@ let taskCounter = 0;
  * console.log(t.name, await t); // answer 42
  * ```
  */
-export class Task<T> extends Future<T> {
+export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
   /** @internal */ _fn: (() => T | PromiseLike<T>) | null;
   /** @internal */ _name: string | null; // made on first read: most tasks are never named
   /** @internal */ readonly _id: number;
   /** @internal */ _prevTask: Task<unknown> | null = null;
   /** @internal */ _nextTask: Task<unknown> | null = null;
+  // ---- The suspension and cancel state, and what holds between its fields (asserted by
+  // `_checkInvariants()` in debug mode, at each step's begin and end and at each cancel request):
+  //
+  // * Suspension: `_futWaiter !== null` iff `_nWaiting > 0` (futures of the current suspension not
+  //   done yet); `_moreWaiters !== null` ⇒ `_futWaiter !== null`; while pending, `_nWaiting <= 1 +
+  //   _moreWaiters.length`. `_waitEpoch` is the loop epoch the suspension began in; `_waitPartial`: one
+  //   of several futures completed (Promise.all/race), so the task may run without a step.
+  // * Requests: `_numCancelsRequested >= 0` (requests minus `uncancel()`s). `_mustCancel` (a request
+  //   not delivered yet) ⇒ `_numCancelsRequested > 0`. `_cancelAtCall` (rule c) ⇒ `_mustCancel` and
+  //   `_started`: delivering or withdrawing the request (`_delivered`) clears both.
+  // * Start: `!_started` ⇒ not suspended and not `_detached`; `_detached` (blocked on a foreign
+  //   promise, counted in `loop._nDetached`) ⇒ `_started`.
+  // * Done ⇒ not `_detached`, no `_cancelAtCall`, unlinked from the loop's pending-task list.
   /** @internal The (first) tsaio future of the current suspension; null when not suspended. */
   _futWaiter: Future<unknown> | null = null;
   /** @internal The other futures of the same suspension (a `Promise.all` over tsaio awaitables). */
@@ -111,7 +124,7 @@ export class Task<T> extends Future<T> {
     this._fn = fn;
     this._id = ++taskCounter;
     this._name = name ?? null;
-    loop._linkTask(this as Task<unknown>);
+    linkTask(loop, this as Task<unknown>);
     loop._soon(taskStep, this, undefined);
     if (loop._debug) trackCreation(this as Task<unknown>, `Task ${JSON.stringify(this.name)}`);
     if (channels.taskCreated.hasSubscribers) channels.taskCreated.publish({ task: this });
@@ -169,7 +182,32 @@ export class Task<T> extends Future<T> {
     this._cancelMessage = msg;
     // (c) Started, not suspended on tsaio, and not the caller: it awaits a foreign promise.
     if (this._started && currentTaskOrNull() !== (this as Task<unknown>)) this._setAtCall(origin ?? (msg === undefined ? "cancel()" : `cancel(${JSON.stringify(msg)})`));
+    if (this._loop._debug) this._checkInvariants();
     return true;
+  }
+
+  /**
+   * @internal Debug mode: asserts the invariants of the suspension and cancel fields (see them); throws
+   * an Error naming the broken one. Cheap; never called with debug off.
+   */
+  _checkInvariants(): void {
+    const broken = (what: string): never => {
+      throw new Error(
+        `tsaio: Task invariant broken: ${what} (task ${JSON.stringify(this.name)}: state=${this._state} started=${this._started} ` +
+          `nWaiting=${this._nWaiting} futWaiter=${this._futWaiter !== null} more=${this._moreWaiters?.length ?? "null"} mustCancel=${this._mustCancel} ` +
+          `cancelAtCall=${this._cancelAtCall} requests=${this._numCancelsRequested} detached=${this._detached})`,
+      );
+    };
+    if ((this._futWaiter !== null) !== (this._nWaiting > 0)) broken("_futWaiter !== null iff _nWaiting > 0");
+    if (this._moreWaiters !== null && this._futWaiter === null) broken("_moreWaiters ⇒ _futWaiter");
+    if (this._state === PENDING && this._nWaiting > 1 + (this._moreWaiters?.length ?? 0)) broken("_nWaiting <= 1 + _moreWaiters.length");
+    if (this._numCancelsRequested < 0) broken("_numCancelsRequested >= 0");
+    if (this._mustCancel && this._numCancelsRequested === 0) broken("_mustCancel ⇒ _numCancelsRequested > 0");
+    if (this._cancelAtCall && !(this._mustCancel && this._started)) broken("_cancelAtCall ⇒ _mustCancel && _started");
+    if (!this._started && (this._nWaiting > 0 || this._detached)) broken("not started ⇒ not suspended, not detached");
+    if (this._state !== PENDING && (this._detached || this._cancelAtCall || this._prevTask !== null || this._nextTask !== null)) {
+      broken("done ⇒ not detached, no rule-(c) request, unlinked");
+    }
   }
 
   /** @internal */
@@ -439,7 +477,7 @@ export class Task<T> extends Future<T> {
     if (channels.taskFinished.hasSubscribers) {
       channels.taskFinished.publish({ task: this, state: this._state === CANCELLED ? "cancelled" : this._state === REJECTED ? "failed" : "finished" });
     }
-    loop._unlinkTask(this as Task<unknown>);
+    unlinkTask(this as Task<unknown>);
     if (this._detached) this._attach();
     if (this._cancelAtCall) this._clearAtCall();
     if (this._moreWaiters !== null) this._moreWaiters = null;
@@ -492,6 +530,57 @@ export class Task<T> extends Future<T> {
 
 const inspecting = new Set<Task<unknown>>();
 
+// The loop makes tasks (`loop.createTask`) through this factory: it sits below this module.
+registerTaskFactory(<T>(fn: () => T | PromiseLike<T>, options: TaskOptions | undefined, loop: Loop) => new Task<T>(fn, options, loop));
+
+/**
+ * @internal The task running the current code, or null: context.ts's ambient task, typed as the Task
+ * it always is (only tasks enter it). The same function, so no extra call on the hot paths.
+ */
+export const currentTaskOrNull = ambientTask as () => Task<unknown> | null;
+
+// ------------------------------------------------------------------------ the pending-task list
+//
+// Each loop's pending tasks, as CPython keeps `_all_tasks` in tasks.py: an intrusive doubly-linked
+// list through the tasks (O(1) link and unlink, no hashing on the hot path), held on the loop
+// (`loop._tasks`) so that finding it costs one field read.
+
+/** @internal A loop's pending tasks. Invariant: `size` is the number of tasks reachable from `head`. */
+class TaskList implements PendingTaskList {
+  head: Task<unknown> | null = null;
+  size = 0;
+}
+
+function linkTask(loop: Loop, t: Task<unknown>): void {
+  const list = (loop._tasks ??= new TaskList()) as TaskList;
+  const head = list.head;
+  t._nextTask = head;
+  if (head !== null) head._prevTask = t;
+  list.head = t;
+  list.size++;
+}
+
+function unlinkTask(t: Task<unknown>): void {
+  const list = t._loop._tasks as TaskList | null;
+  if (list === null) return;
+  const prev = t._prevTask;
+  const next = t._nextTask;
+  if (prev !== null) prev._nextTask = next;
+  else if (list.head === t) list.head = next;
+  else return; // not linked
+  if (next !== null) next._prevTask = prev;
+  t._prevTask = t._nextTask = null;
+  list.size--;
+}
+
+/** @internal The pending tasks of `loop`, oldest first (some may have just finished: check `done()`). */
+export function pendingTasks(loop: Loop): Task<unknown>[] {
+  const out: Task<unknown>[] = [];
+  const list = loop._tasks as TaskList | null;
+  if (list !== null) for (let t = list.head; t !== null; t = t._nextTask) out.push(t);
+  return out.reverse();
+}
+
 function taskStep(this: Task<unknown>): void {
   this._step();
 }
@@ -514,7 +603,8 @@ function isAbortFrom(e: unknown, signal: AbortSignal): boolean {
  */
 export function createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
   const loop = runningLoop();
-  return loop.createTask(fn, options);
+  loop._checkOpen(); // what loop.createTask does, without its factory hop
+  return new Task<T>(fn, options, loop);
 }
 
 /**
@@ -544,7 +634,7 @@ export function currentTask(): Task<unknown> | null {
 export function allTasks(loop?: Loop): Set<Task<unknown>> {
   const l = loop ?? runningLoop();
   const out = new Set<Task<unknown>>();
-  for (const t of l._pendingTasks()) if (t._state === PENDING) out.add(t);
+  for (const t of pendingTasks(l)) if (t._state === PENDING) out.add(t);
   return out;
 }
 

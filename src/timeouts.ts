@@ -8,12 +8,12 @@
  * @module
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull, runningLoop } from "./context.js";
+import { runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.js";
 import { throwAtCall } from "./futures.js";
 import { checkFunction, checkOptionalDelay, checkWhen } from "./internal/validate.js";
 import type { Handle, Loop } from "./loop.js";
-import type { Task } from "./tasks.js";
+import { currentTaskOrNull, type Task } from "./tasks.js";
 
 const CREATED = 0;
 const ENTERED = 1;

@@ -18,12 +18,11 @@
  * @internal
  */
 import { inspect } from "node:util";
-import { currentTaskOrNull } from "./context.js";
 import { CancelledError } from "./errors.js";
 import { abortMessage, type Awaiter, CANCELLED, cancelOnAbort, type DoneEntry, Future, PENDING, promiseInto, RESOLVED, throwAtCall } from "./futures.js";
 import { checkOptions, checkSignal } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
-import type { Task } from "./tasks.js";
+import { currentTaskOrNull, type Task } from "./tasks.js";
 import { Deque } from "./internal/ring.js";
 
 const IN_QUEUE = 1;

@@ -29,6 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMainThread } from "node:worker_threads";
 import { liveLoops } from "../instrument.js";
+import { pendingTasks } from "../tasks.js";
 import { LongTimeout } from "../internal/timers.js";
 import { describeWait, formatTaskTree, taskTree, type TreeOptions } from "./tree.js";
 
@@ -127,7 +128,7 @@ export function formatPstree(options: TreeOptions = {}): string {
 /** One line about this process for `tsaio ps` without a pid: its task count and command line. */
 function summary(): string {
   let tasks = 0;
-  for (const loop of liveLoops()) tasks += loop._pendingTasks().filter((t) => !t.done()).length;
+  for (const loop of liveLoops()) tasks += pendingTasks(loop).filter((t) => !t.done()).length;
   return JSON.stringify({ pid: process.pid, tasks, command: process.argv.slice(1).join(" ") });
 }
 

@@ -15,7 +15,7 @@ import { Barrier, Condition, Event, Lock, Semaphore } from "../locks.js";
 import type { Loop } from "../loop.js";
 import { Queue } from "../queues.js";
 import { groupParent, TaskGroup } from "../taskgroups.js";
-import { Task } from "../tasks.js";
+import { pendingTasks, Task } from "../tasks.js";
 import { Timeout } from "../timeouts.js";
 
 /**
@@ -135,7 +135,7 @@ export function describeWait(task: Task<unknown>, options: TreeOptions = {}): st
  */
 export function taskTree(loop?: Loop, options: TreeOptions = {}): TaskNode[] {
   const l = loop ?? runningLoop();
-  const tasks = l._pendingTasks().filter((t) => !t.done());
+  const tasks = pendingTasks(l).filter((t) => !t.done());
   const parentOf = new Map<Task<unknown>, Task<unknown>>();
   for (const t of tasks) {
     if (t._futWaiter !== null) {
