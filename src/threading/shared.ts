@@ -39,11 +39,12 @@
  * @module
  */
 import { isMainThread, threadId } from "node:worker_threads";
-import { ambientTask, runningLoop } from "../context.js";
+import { runningLoop } from "../context.js";
 import { CancelledError } from "../errors.js";
 import { abortMessage, Future, throwAtCall, WaiterFuture } from "../futures.js";
 import { describe } from "../internal/validate.js";
 import type { Loop } from "../loop.js";
+import { currentTask } from "../tasks.js";
 
 export const STATE = 0;
 export const SEQ = 1;
@@ -190,7 +191,7 @@ let nextTaskKey = 1;
 
 /** A number naming the current tsaio task in this thread (0 outside any task): RLock ownership. */
 export function taskKey(): number {
-  const t = ambientTask();
+  const t = currentTask();
   if (t === null) return 0;
   const keys = (taskKeys ??= new WeakMap());
   let k = keys.get(t);
