@@ -36,8 +36,6 @@ export const F_TIMED = 1;
 export const F_CHUNK = 2;
 /** Some argument is a tsaio/threading primitive in its wire form: revive the arguments (see {@link reviveShared}). */
 export const F_SHARED = 4;
-/** Some argument is a tsaio/threading primitive in its wire form: revive the arguments (see {@link reviveShared}). */
-export const F_SHARED = 4;
 
 export const R_OK = 1;
 export const R_ERR = 2;
@@ -168,12 +166,6 @@ const TRANSFER = Symbol.for("tsaio.executors.transfer");
  * serves both, so arguments without either cost what they cost before.
  */
 export const ARG_TAG: typeof TRANSFER = TRANSFER;
-/**
- * @internal The one symbol the pool reads on an object argument: `true` on a transfer marker; on a
- * tsaio/threading primitive, a method returning its {@link SharedArg} wire form. One property read
- * serves both, so arguments without either cost what they cost before.
- */
-export const ARG_TAG: typeof TRANSFER = TRANSFER;
 
 /** @internal A value marked for zero-copy hand-off (see {@link transfer}). */
 export interface TransferMarker {
@@ -206,41 +198,6 @@ export function transfer<T>(value: T, transferList: readonly TransferListItem[])
 /** @internal */
 export function isTransferMarker(v: unknown): v is TransferMarker {
   return typeof v === "object" && v !== null && (v as { [TRANSFER]?: unknown })[TRANSFER] === true;
-}
-
-// ------------------------------------------------------------------------------ shared primitives
-
-/**
- * @internal A tsaio/threading primitive as it crosses to a thread worker: the URL of the module
- * that revives it (registered there in a per-thread table when that module loads) and its handle
- * (plain data on a SharedArrayBuffer). The executors know nothing else of threading.
- */
-export interface SharedArg {
-  $tsaioShared: string;
-  h: { kind: string };
-}
-
-type Reviver = (h: unknown) => unknown;
-
-function revivers(): Map<string, Reviver> | undefined {
-  return (globalThis as unknown as Record<symbol, Map<string, Reviver> | undefined>)[Symbol.for("tsaio.threading.revivers")];
-}
-
-function isSharedArg(a: unknown): a is SharedArg {
-  return typeof a === "object" && a !== null && typeof (a as SharedArg).$tsaioShared === "string";
-}
-
-/**
- * @internal Worker side of {@link F_SHARED}: the job's arguments with each wire form replaced by its
- * primitive. Synchronous when the reviving modules are loaded (the job's module usually imports
- * tsaio/threading itself); otherwise they are imported first.
- */
-export function reviveShared(args: unknown[]): unknown[] | Promise<unknown[]> {
-  const table = revivers();
-  let missing: string[] | null = null;
-  for (const a of args) if (isSharedArg(a) && table?.get(a.$tsaioShared) === undefined) (missing ??= []).push(a.$tsaioShared);
-  if (missing !== null) return Promise.all(missing.map((u) => import(u))).then(() => reviveShared(args));
-  return args.map((a) => (isSharedArg(a) ? (revivers()?.get(a.$tsaioShared) as Reviver)(a.h) : a));
 }
 
 // ------------------------------------------------------------------------------ shared primitives
