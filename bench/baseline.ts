@@ -7,7 +7,7 @@
  *
  * How: BASELINE_REF (default `HEAD`) is exported with `git archive` (its `src`, `package.json` and
  * `tsconfig.json`) into two temporary trees, "old" and "old′", each with `node_modules` symlinked
- * to this repo's. This tree's `bench/lib.ts` and `bench/suite/` are copied into both, so that the very
+ * to this repo's. This tree's `bench/tools/lib.ts` and `bench/suite/` are copied into both, so that the very
  * same workload code (`bench/suite/w1-tasks.ts`…, whose `../../src/index.js` then means the old
  * `src`) runs on every side; only tsaio differs. Both sides are loaded from TypeScript source through
  * tsx, so neither gets a different build. The second old copy is a separate module instance with
@@ -38,8 +38,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { exportTree, git } from "./trees.js";
-import { fmt, gcExposed, interleave, machine, median, now, stats, table, type Sample, type Stats } from "./lib.js";
+import { exportTree, git } from "./tools/trees.js";
+import { fmt, gcExposed, interleave, machine, median, now, stats, table, type Sample, type Stats } from "./tools/lib.js";
 import type { CaseDef, SuiteContext, Workload } from "./suite/model.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,11 +64,11 @@ type WorkloadId = keyof typeof MODULES;
 
 // ---------------------------------------------------------------------------------- the old trees
 
-/** An old tree (bench/trees.ts) plus this tree's benchmark code, which runs against its `src`. */
+/** An old tree (bench/tools/trees.ts) plus this tree's benchmark code, which runs against its `src`. */
 function exportTreeWithBench(sha: string, dir: string): void {
   exportTree(sha, dir);
-  mkdirSync(join(dir, "bench"), { recursive: true });
-  cpSync(join(here, "lib.ts"), join(dir, "bench", "lib.ts"));
+  mkdirSync(join(dir, "bench", "tools"), { recursive: true });
+  cpSync(join(here, "tools", "lib.ts"), join(dir, "bench", "tools", "lib.ts"));
   cpSync(join(here, "suite"), join(dir, "bench", "suite"), { recursive: true });
 }
 

@@ -31,7 +31,7 @@ import { fileURLToPath } from "node:url";
 import { run, ThreadPoolExecutor } from "tsaio";
 import { crawl, warmUp } from "../examples/crawler/crawler.js";
 import { startSite, type SiteOptions } from "../examples/crawler/site.js";
-import { median } from "./lib.js";
+import { median } from "./tools/lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGES = Number(process.env.BENCH_PAGES ?? 2_000);

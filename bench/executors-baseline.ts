@@ -22,8 +22,8 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { calibrate } from "./suite/w8-cpu.js";
-import { exportTree, git } from "./trees.js";
-import { fmt, interleave, machine, median, now, stats, table, type Sample } from "./lib.js";
+import { exportTree, git } from "./tools/trees.js";
+import { fmt, interleave, machine, median, now, stats, table, type Sample } from "./tools/lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");

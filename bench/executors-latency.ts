@@ -18,7 +18,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../src/index.js";
-import { fmt, machine, median, now, table } from "./lib.js";
+import { fmt, machine, median, now, table } from "./tools/lib.js";
 import { makePools, type Pool } from "./suite/pools.js";
 
 const N = Math.max(100, Number(process.env.LAT_N ?? 1000) | 0);

@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { fmt, interleave, machine, median, now, table, type Sample } from "./lib.js";
+import { fmt, interleave, machine, median, now, table, type Sample } from "./tools/lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Math.max(10, Number(process.env.PRE_N ?? 1000) | 0);

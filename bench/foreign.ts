@@ -34,7 +34,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as timersSleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CancelledError, createTask, gather, run, sleep, wait, type Future } from "../src/index.js";
-import { fmt, gcExposed, interleave, machine, median, now, prng, stats, table, type Sample, type Stats } from "./lib.js";
+import { fmt, gcExposed, interleave, machine, median, now, prng, stats, table, type Sample, type Stats } from "./tools/lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Math.max(1, Number(process.env.FOREIGN_N ?? 200_000) | 0);

@@ -8,7 +8,7 @@
  */
 import pMap from "p-map";
 import { imap, map, run } from "../src/index.js";
-import { interleave, median, now } from "./lib.js";
+import { interleave, median, now } from "./tools/lib.js";
 
 const N = process.env.BENCH_QUICK === "1" ? 10_000 : 100_000;
 const RUNS = 7;

@@ -22,7 +22,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createSubprocessExec, gather, PIPE, run } from "../src/index.js";
-import { fmt, interleave, machine, median, stats, table, type Sample } from "./lib.js";
+import { fmt, interleave, machine, median, stats, table, type Sample } from "./tools/lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RUNS = Math.max(3, Number(process.env.SUBPROCESS_RUNS ?? 5) | 0);

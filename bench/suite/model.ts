@@ -1,12 +1,12 @@
 /**
  * The shape of the benchmark suite: what a workload declares (cases, sides, goals) and what a run
- * writes to `bench/results/<node-version>.json` (read back by `bench/report.ts` and `bench/check.ts`).
+ * writes to `bench/results/<node-version>.json` (read back by `bench/tools/report.ts` and `bench/tools/check.ts`).
  *
  * Every metric is "lower is better" (ms, ns per operation, µs per job, bytes per sleep), so that
  * one rule reads every table: a ratio > 1 against tsaio means tsaio is that many times better.
  * @module
  */
-import type { Sample } from "../lib.js";
+import type { Sample } from "../tools/lib.js";
 
 /**
  * Who a side is: the hand-written platform floor, tsaio (exactly one per case: the side the goals

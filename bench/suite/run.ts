@@ -6,7 +6,7 @@
  * asyncio takes its turn in the same rotation, in a fresh `python3` per round, timed inside Python.
  *
  * Writes `bench/results/<node-version>.json` (`-quick.json` with BENCH_QUICK=1), then regenerates
- * BENCHMARKS.md and the chart from every results file (`bench/report.ts`).
+ * BENCHMARKS.md and the chart from every results file (`bench/tools/report.ts`).
  *
  * Env: BENCH_QUICK=1 (bench:check: the same counts and rounds, at most 20, but only the sides the
  * goals compare tsaio with, CPython excepted), BENCH_RUNS=n (counted rounds, default 5, at least 5), BENCH_ONLY=W1,W4b (workloads or cases), BENCH_PYTHON=/path/to/python3,
@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, interleave, machine, median, now, table, type Sample } from "../lib.js";
+import { fmt, interleave, machine, median, now, table, type Sample } from "../tools/lib.js";
 import { evalGoal, type CaseDef, type CaseResult, type SuiteContext, type SuiteResult, type SystemResult, type Workload, type WorkloadResult } from "./model.js";
 import { w1 } from "./w1-tasks.js";
 import { w2 } from "./w2-sleeps.js";
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   console.log(missed.length === 0 ? "Every goal met." : `Goals missed on this run:\n  ${missed.join("\n  ")}`);
 
   if (process.env.BENCH_NO_REPORT !== "1" && ONLY.length === 0 && !QUICK) {
-    const { writeReport } = await import("../report.js");
+    const { writeReport } = await import("../tools/report.js");
     const files = await writeReport();
     console.log(`report: ${files.markdown}, ${files.svg}`);
   }

@@ -8,7 +8,7 @@
 import { Effect, Fiber } from "effect";
 import { run as effectionRun, spawn as effectionSpawn, until, type Task as EffectionTask } from "effection";
 import { createTask, gather, run, type Task } from "../../src/index.js";
-import { now, type Sample } from "../lib.js";
+import { now, type Sample } from "../tools/lib.js";
 import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 
 async function work(i: number): Promise<number> {

@@ -7,7 +7,7 @@ import { setTimeout as nodeSleep } from "node:timers/promises";
 import { Effect, Fiber } from "effect";
 import { run as effectionRun, sleep as effectionSleep, spawn as effectionSpawn, until, type Operation, type Task as EffectionTask } from "effection";
 import { CancelledError, createTask, gather, run, sleep, type Future, type Task } from "../../src/index.js";
-import { fullGc, heapUsed, now, type Sample } from "../lib.js";
+import { fullGc, heapUsed, now, type Sample } from "../tools/lib.js";
 import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 
 /** The same 1–10 ms durations on every side (bench/asyncio_bench.py computes the same hash). */

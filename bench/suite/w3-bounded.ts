@@ -9,7 +9,7 @@ import pLimit from "p-limit";
 import pMap from "p-map";
 import PQueue from "p-queue";
 import { map, run, Semaphore } from "../../src/index.js";
-import { now, type Sample } from "../lib.js";
+import { now, type Sample } from "../tools/lib.js";
 import { handLimit } from "./floors.js";
 import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 

@@ -6,7 +6,7 @@
 import { Mutex } from "async-mutex";
 import { Effect, Fiber, Semaphore as EffectSemaphore } from "effect";
 import { createTask, gather, Lock, run, sleep, type Task } from "../../src/index.js";
-import { now, type Sample } from "../lib.js";
+import { now, type Sample } from "../tools/lib.js";
 import { HandLock } from "./floors.js";
 import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 

@@ -4,7 +4,7 @@
  */
 import { Effect, Fiber, Queue as EffectQueue } from "effect";
 import { createTask, Queue, run } from "../../src/index.js";
-import { now, type Sample } from "../lib.js";
+import { now, type Sample } from "../tools/lib.js";
 import { HandQueue } from "./floors.js";
 import { fasterThanCPython, type CaseDef, type Side, type SuiteContext, type Workload } from "./model.js";
 

@@ -8,7 +8,7 @@ import { setTimeout as nodeSleep } from "node:timers/promises";
 import { Effect, Option } from "effect";
 import { race, run as effectionRun, sleep as effectionSleep, spawn as effectionSpawn, type Operation, type Task as EffectionTask } from "effection";
 import { CancelledError, createTask, gather, run, sleep, timeout, TimeoutError, type Task } from "../../src/index.js";
-import { now, type Sample } from "../lib.js";
+import { now, type Sample } from "../tools/lib.js";
 import type { CaseDef, Side, SuiteContext, Workload } from "./model.js";
 
 const TIMEOUT = 10;

@@ -2,7 +2,7 @@
  * W7 — 10,000 trivial jobs on 2 worker threads (W7a), and the latency of one job at a time (W7b).
  * @module
  */
-import { median, now, type Sample } from "../lib.js";
+import { median, now, type Sample } from "../tools/lib.js";
 import type { CaseDef, Side, Workload } from "./model.js";
 import { makePools, THREADS, type Pool } from "./pools.js";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { cpu as cpuOnMain } from "../workers/jobs.mjs";
-import { now, type Sample } from "../lib.js";
+import { now, type Sample } from "../tools/lib.js";
 import type { CaseDef, Side, Workload } from "./model.js";
 import { makePools, THREADS, type Pool } from "./pools.js";
 

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { writeReport } from "../bench/report.js";
-import { evalGoal, type SuiteResult, type SystemResult } from "../bench/suite/model.js";
+import { writeReport } from "../../bench/tools/report.js";
+import { evalGoal, type SuiteResult, type SystemResult } from "../../bench/suite/model.js";
 
 function system(name: string, kind: SystemResult["kind"], median: number, floor = 10, tsaio = 20): SystemResult {
   return { name, kind, samples: [median], min: median, median, max: median, vsFloor: median / floor, vsTsaio: median / tsaio };

@@ -24,8 +24,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fmt, table } from "./lib.js";
-import { majorOf, newestFullRun } from "./report.js";
-import type { GoalResult, SuiteResult } from "./suite/model.js";
+import { majorOf, newestFullRun } from "./report/load.js";
+import type { GoalResult, SuiteResult } from "../suite/model.js";
 
 const TOLERANCE = 0.25;
 const NOISE = 0.05;
@@ -45,7 +45,7 @@ function worsening(g: GoalResult, then: GoalResult): number {
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), "tsaio-bench-check-"));
   const out = join(tmp, "quick.json");
-  const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(here, "suite", "run.ts")], {
+  const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(here, "..", "suite", "run.ts")], {
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, BENCH_QUICK: "1", BENCH_OUT: out },
   });
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
   const quick = JSON.parse(readFileSync(out, "utf8")) as SuiteResult;
   rmSync(tmp, { recursive: true, force: true });
-  const base = await newestFullRun(join(here, "results"), MAJOR);
+  const base = await newestFullRun(join(here, "..", "results"), MAJOR);
   const known = new Map<string, GoalResult>();
   for (const w of base?.workloads ?? []) for (const c of w.cases) for (const g of c.goals) known.set(`${c.id} ${g.text}`, g);
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const majors = (process.env.BENCH_NODES ?? "20,24").split(",").map((s) => s.trim());
 
 function run(cmd, args, options = {}) {
@@ -35,4 +35,4 @@ for (const major of majors) {
   console.error(`\nbench:all: Node ${major} (${node})`);
   run(node, ["--expose-gc", "--import", "tsx", "bench/suite/run.ts"], { env: { ...process.env, BENCH_NO_REPORT: "1", BENCH_COMMAND: "npm run bench:all" } });
 }
-run(process.execPath, ["--import", "tsx", "bench/report.ts"]);
+run(process.execPath, ["--import", "tsx", "bench/tools/report.ts"]);

@@ -17,13 +17,13 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-if (!existsSync(join(root, "dist", "index.js"))) throw new Error("test/crawler-hostile.test.ts runs examples/crawler against the built package: run `npm run build` first");
+const root = fileURLToPath(new URL("../..", import.meta.url));
+if (!existsSync(join(root, "dist", "index.js"))) throw new Error("test/crawler/hostile.test.ts runs examples/crawler against the built package: run `npm run build` first");
 
 const { run, ThreadPoolExecutor, timeout, workerModule } = await import("tsaio");
-const { crawl } = await import("../examples/crawler/crawler.js");
-const { analyze, scanHtml, sniffCharset } = await import("../examples/crawler/analyze.js");
-const analysis = workerModule<typeof import("../examples/crawler/analyze.js")>(new URL("../examples/crawler/analyze.js", import.meta.url));
+const { crawl } = await import("../../examples/crawler/crawler.js");
+const { analyze, scanHtml, sniffCharset } = await import("../../examples/crawler/analyze.js");
+const analysis = workerModule<typeof import("../../examples/crawler/analyze.js")>(new URL("../../examples/crawler/analyze.js", import.meta.url));
 
 const inLoop = <T>(fn: () => Promise<T>): Promise<T> => run(fn, { handleSigint: false });
 

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository's root. */
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Runs git in the repository and returns its trimmed output. */
 export function git(args: string[]): string {

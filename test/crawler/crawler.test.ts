@@ -12,15 +12,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const dist = join(root, "dist", "index.js");
-if (!existsSync(dist)) throw new Error("test/crawler.test.ts runs examples/crawler against the built package: run `npm run build` first");
+if (!existsSync(dist)) throw new Error("test/crawler/crawler.test.ts runs examples/crawler against the built package: run `npm run build` first");
 
 const { CancelledError, createTask, run, sleep, ThreadPoolExecutor, workerModule } = await import("tsaio");
-const { crawl, CrawlStats } = await import("../examples/crawler/crawler.js");
-const { analyze } = await import("../examples/crawler/analyze.js");
-const { auditCrawl, expectedReport, startSite } = await import("../examples/crawler/site.js");
-const analysis = workerModule<typeof import("../examples/crawler/analyze.js")>(new URL("../examples/crawler/analyze.js", import.meta.url));
+const { crawl, CrawlStats } = await import("../../examples/crawler/crawler.js");
+const { analyze } = await import("../../examples/crawler/analyze.js");
+const { auditCrawl, expectedReport, startSite } = await import("../../examples/crawler/site.js");
+const analysis = workerModule<typeof import("../../examples/crawler/analyze.js")>(new URL("../../examples/crawler/analyze.js", import.meta.url));
 
 /** Runs `fn` as the main task of a fresh tsaio loop (no SIGINT handler: this is a test). */
 const inLoop = <T>(fn: () => Promise<T>): Promise<T> => run(fn, { handleSigint: false });
@@ -38,7 +38,7 @@ function newestSource(dir: string): number {
 describe("crawler example", () => {
   let pool: InstanceType<typeof ThreadPoolExecutor>;
   before(() => {
-    if (newestSource(join(root, "src")) > statSync(dist).mtimeMs) console.warn("test/crawler.test.ts: dist/ is older than src/; this tests the last build (npm run build)");
+    if (newestSource(join(root, "src")) > statSync(dist).mtimeMs) console.warn("test/crawler/crawler.test.ts: dist/ is older than src/; this tests the last build (npm run build)");
     pool = new ThreadPoolExecutor({ maxWorkers: 2, name: "crawler-test" });
   });
   // Start the pool's threads before the clock matters (under tsx, a thread takes a while to boot).
