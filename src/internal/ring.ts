@@ -1,6 +1,13 @@
 /**
  * A growable FIFO of (fn, thisArg, arg) triples in one flat array: the loop's ready queue.
  * Flat slots mean scheduling an internal callback allocates nothing (no Handle object, no closure).
+ *
+ * Why a second ring beside {@link Deque} (the FIFO of everything else: waiter lists, queues, job
+ * queues, timer runs): the ready queue is the hottest structure of the library, and on it the flat
+ * triple wins. Measured (.scratch bench, Node 20, 2-core VM under load, CPU time, median of 9
+ * interleaved rounds of 2,000,000 callbacks): this ring 26.6 ns per callback in bursts of 1,000 /
+ * 22.9 ns in steady state; the same queue on a Deque of three slots per callback 35.3 / 33.6 ns;
+ * on a Deque of one {fn, ctx, arg} object per callback 37.3 / 27.3 ns (and an allocation each).
  * @internal
  */
 export type Slot = (this: never, arg: never) => void;
@@ -40,14 +47,6 @@ export class CallRing {
     this.head = (this.head + 1) & this.mask;
     this.length--;
     fn.call(ctx, arg);
-  }
-
-  /** Calls `visit` on each queued (ctx, arg) pair, oldest first, without removing anything. */
-  forEach(visit: (fn: Slot, ctx: unknown, arg: unknown) => void): void {
-    for (let k = 0, h = this.head; k < this.length; k++, h = (h + 1) & this.mask) {
-      const i = h * 3;
-      visit(this.buf[i] as Slot, this.buf[i + 1], this.buf[i + 2]);
-    }
   }
 
   clear(): void {
