@@ -277,7 +277,7 @@ export abstract class Executor implements AsyncDisposable {
       const a = args[i];
       const t = typeof a;
       if (t === "function" || t === "symbol") return new TypeError(`${entry.def.b}: argument ${i + 1} is a ${t}, which cannot be sent to a worker (structured clone)`);
-      if (t === "object") {
+      if (t === "object" && a !== null) {
         const tag = (a as { [ARG_TAG]?: unknown })[ARG_TAG];
         if (tag === true) {
           const m = a as TransferMarker;

@@ -1,0 +1,121 @@
+/**
+ * Random schedules against a shared Lock or Semaphore: main-thread tasks acquire with random
+ * timeouts, signals and task cancels, hold for a while and release, while a worker thread of one
+ * reused pool acquires and releases with `acquireSync(timeout)`. After each schedule:
+ * - never more holders than permits at once, in any thread;
+ * - every wait settled (no hang), and nothing leaked: all permits back, the ticket queue empty;
+ * - FIFO: the main thread's waiters that neither timed out nor were cancelled got the primitive in
+ *   the order they queued.
+ * FUZZ_RUNS sets the number of schedules (default 200; `npm run fuzz` runs 100,000).
+ */
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import fc from "fast-check";
+import { CancelledError, createTask, sleep, ThreadPoolExecutor, workerModule } from "../../src/index.js";
+import { Lock, Semaphore, SharedArray } from "../../src/threading/index.js";
+import { queueLength } from "../../src/threading/shared.js";
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+const jobs = workerModule<typeof import("./fixtures/jobs.js")>(new URL("./fixtures/jobs.js", import.meta.url));
+const pool = new ThreadPoolExecutor({ maxWorkers: 1, prestart: true });
+after(() => pool.shutdown());
+
+interface Op {
+  timeout: number | null;
+  /** Abort the wait after this many ms: by signal, or by cancelling the task. */
+  cancelAfter: number | null;
+  cancelBy: "signal" | "task";
+  hold: number;
+}
+
+const opArb = fc.record({
+  timeout: fc.option(fc.integer({ min: 0, max: 3 }), { freq: 3 }),
+  cancelAfter: fc.option(fc.integer({ min: 0, max: 3 }), { freq: 3 }),
+  cancelBy: fc.constantFrom("signal" as const, "task" as const),
+  hold: fc.integer({ min: 0, max: 2 }),
+});
+
+const scheduleArb = fc.record({
+  kind: fc.constantFrom("lock" as const, "sem" as const),
+  k: fc.integer({ min: 1, max: 3 }),
+  tasks: fc.array(fc.array(opArb, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 5 }),
+  worker: fc.option(fc.record({ n: fc.integer({ min: 1, max: 30 }), timeout: fc.option(fc.integer({ min: 0, max: 2 })), holdUs: fc.integer({ min: 0, max: 200 }) }), { freq: 2 }),
+});
+
+type Schedule = { kind: "lock" | "sem"; k: number; tasks: Op[][]; worker: { n: number; timeout: number | null; holdUs: number } | null };
+
+async function runSchedule(s: Schedule): Promise<void> {
+  const k = s.kind === "lock" ? 1 : s.k;
+  const prim = s.kind === "lock" ? new Lock() : new Semaphore(k);
+  const holders = new SharedArray("i32", 1, { lock: false });
+  let violations = 0;
+  let queuedSeq = 0;
+  const grants: number[] = []; // queue positions of plain waiters, in the order they got it
+  const plainQueued: number[] = [];
+
+  const body = async (ops: Op[]): Promise<void> => {
+    for (const op of ops) {
+      const ac = op.cancelAfter !== null && op.cancelBy === "signal" ? new AbortController() : null;
+      const p = prim.acquire({ timeout: op.timeout, ...(ac === null ? {} : { signal: ac.signal }) });
+      // A wait that did not complete at once has queued: note its place (only plain waits count for FIFO).
+      const pending = await Promise.race([p.then(() => false, () => false), Promise.resolve(true)]);
+      const pos = pending ? queuedSeq++ : -1;
+      const plain = pending && op.timeout === null && op.cancelAfter === null;
+      if (plain) plainQueued.push(pos);
+      let timer: NodeJS.Timeout | null = null;
+      if (ac !== null) timer = setTimeout(() => ac.abort(), op.cancelAfter as number);
+      let ok: boolean;
+      try {
+        ok = await p;
+      } catch (e) {
+        if (!(e instanceof CancelledError)) throw e;
+        continue;
+      } finally {
+        if (timer !== null) clearTimeout(timer);
+      }
+      if (!ok) continue;
+      if (plain) grants.push(pos);
+      if (Atomics.add(holders.array, 0, 1) + 1 > k) violations++;
+      try {
+        await sleep(op.hold);
+      } finally {
+        Atomics.sub(holders.array, 0, 1);
+        prim.release();
+      }
+    }
+  };
+
+  const tasks = s.tasks.map((ops) => {
+    const t = createTask(() => body(ops));
+    const c = ops.find((o) => o.cancelAfter !== null && o.cancelBy === "task");
+    if (c !== undefined) setTimeout(() => t.cancel(), c.cancelAfter as number);
+    return t;
+  });
+  const w = s.worker === null ? null : pool.submit(jobs.fns.syncRounds, prim, holders, k, s.worker.n, s.worker.timeout, s.worker.holdUs);
+  const settled = Promise.allSettled([...tasks, ...(w === null ? [] : [w])]);
+  const hang = new Promise<"hang">((r) => setTimeout(() => r("hang"), 10_000).unref());
+  const outcome = await Promise.race([settled, hang]);
+  assert.notEqual(outcome, "hang", "a wait never settled");
+  for (const r of outcome as PromiseSettledResult<unknown>[]) {
+    if (r.status === "rejected" && !(r.reason instanceof CancelledError)) throw r.reason;
+  }
+  if (w !== null) {
+    const [wv] = await w;
+    violations += wv;
+  }
+  assert.equal(violations, 0, "more holders than permits");
+  // Nothing leaked: every permit back, the queue empty.
+  if (prim instanceof Lock) assert.equal(prim.locked(), false, "the lock is still held");
+  else assert.equal(prim.value, k, "permits leaked");
+  assert.equal(queueLength(prim._w), 0, "tickets left in the queue");
+  // FIFO among plain main-thread waiters (those cancelled as a whole task are excluded from grants).
+  const expected = plainQueued.filter((p) => grants.includes(p));
+  assert.deepEqual(grants, expected, "plain waiters were not served in queue order");
+}
+
+test(`random acquire/release/cancel/timeout schedules across threads hold the invariants (${RUNS} schedules)`, async () => {
+  await fc.assert(
+    fc.asyncProperty(scheduleArb, async (s) => runSchedule(s as Schedule)),
+    { numRuns: RUNS },
+  );
+});
