@@ -183,7 +183,7 @@ function runDoneEntry(this: Future<unknown>, entry: unknown): void {
  * @example
  * ```ts
  * import { wait, sleep, FIRST_COMPLETED } from "tsaio";
- * const { done } = await wait([() => sleep(10, "a"), () => sleep(20, "b")], { returnWhen: FIRST_COMPLETED });
+ * const { done } = await wait([() => sleep(10, "a"), () => sleep(200, "b")], { returnWhen: FIRST_COMPLETED });
  * console.log(done.size); // 1
  * ```
  */
@@ -377,8 +377,8 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>>, DoneEntry {
  * @example
  * ```ts
  * import { asCompleted, sleep } from "tsaio";
- * for await (const f of asCompleted([() => sleep(30, "slow"), () => sleep(10, "fast")])) {
- *   console.log(await f); // fast, then slow
+ * for await (const f of asCompleted([() => sleep(300, "slow"), () => sleep(100, "fast")])) {
+ *   console.log(await f); // fast slow
  * }
  * ```
  */

@@ -217,7 +217,7 @@ export async function map<T, R>(
  * @example
  * ```ts
  * import { forEach, sleep } from "tsaio";
- * await forEach([3, 1, 2], async (n) => { await sleep(n * 10); console.log(n); }, { concurrency: 3 }); // 1 2 3
+ * await forEach([3, 1, 2], async (n) => { await sleep(n * 100); console.log(n); }, { concurrency: 3 }); // 1 2 3
  * ```
  */
 export async function forEach<T>(items: Items<T>, fn: (item: T, index: number) => unknown, options: MapOptions): Promise<void> {
@@ -381,8 +381,8 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
  * @example
  * ```ts
  * import { imap, sleep } from "tsaio";
- * for await (const r of imap([30, 10, 20], (ms) => sleep(ms, ms), { concurrency: 3, ordered: false })) {
- *   console.log(r); // 10, 20, 30
+ * for await (const r of imap([300, 100, 200], (ms) => sleep(ms, ms), { concurrency: 3, ordered: false })) {
+ *   console.log(r); // 100 200 300
  * }
  * ```
  */

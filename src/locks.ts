@@ -532,7 +532,7 @@ const BARRIER_STATES = ["filling", "draining", "resetting", "broken"] as const;
  * import { Barrier, gather, sleep } from "tsaio";
  * const barrier = new Barrier(3);
  * const party = async (ms: number) => { await sleep(ms); return barrier.wait(); };
- * console.log(await gather([() => party(30), () => party(10), () => party(20)])); // [ 2, 0, 1 ]
+ * console.log(await gather([() => party(300), () => party(100), () => party(200)])); // [ 2, 0, 1 ]
  * ```
  */
 export class Barrier {

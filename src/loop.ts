@@ -286,8 +286,8 @@ const CLOCK_EVERY = 64;
  * import { run, getRunningLoop } from "tsaio";
  * await run(async () => {
  *   const loop = getRunningLoop();
- *   loop.callSoon(() => console.log("soon"));
- *   loop.callLater(10, () => console.log("later"));
+ *   loop.callSoon(() => console.log("soon")); // soon
+ *   loop.callLater(10, () => console.log("later")); // later
  *   await new Promise((r) => loop.callLater(20, r));
  * });
  * ```

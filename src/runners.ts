@@ -41,10 +41,11 @@ export interface RunOptions extends LoopOptions {
    * // The leftover ignores cancellation (a promise tsaio did not make): after 1 s it is reported
    * // ("still pending after shutdownTimeout (1000 ms)") and run() returns "done".
    * const keepAlive = setInterval(() => {}, 1_000); // something else keeps the process busy
-   * console.log(await run(async () => {
+   * const result = await run(async () => {
    *   void createTask(() => new Promise(() => {}), { name: "stuck" });
    *   return "done";
-   * }, { shutdownTimeout: 1_000 }));
+   * }, { shutdownTimeout: 1_000 });
+   * console.log(result); // done
    * clearInterval(keepAlive);
    * ```
    */
@@ -61,7 +62,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT = 5_000;
  * ```ts
  * import { Runner, sleep } from "tsaio";
  * const runner = new Runner({ clock: "virtual" });
- * console.log(await runner.run(() => sleep(1_000, "first")));
+ * console.log(await runner.run(() => sleep(1_000, "first"))); // first
  * console.log(await runner.run(() => sleep(1_000, "second")), runner.getLoop().time()); // second 2000
  * await runner.close();
  * ```

@@ -140,7 +140,7 @@ export interface ChunkOptions {
  * @example
  * ```ts
  * import { chunk } from "tsaio";
- * for await (const b of chunk<number>(2)([1, 2, 3, 4, 5])) console.log(b); // [1,2] [3,4] [5]
+ * for await (const b of chunk<number>(2)([1, 2, 3, 4, 5])) console.log(b); // [ 1, 2 ] [ 3, 4 ] [ 5 ]
  * ```
  */
 export function chunk<T>(n: number, options: ChunkOptions = {}): Stage<T, T[]> {
@@ -220,10 +220,12 @@ export function chunk<T>(n: number, options: ChunkOptions = {}): Stage<T, T[]> {
  * (at most `limit` items per `interval` ms, bursts up to `limit`).
  * @example
  * ```ts
- * import { throttle, getRunningLoop } from "tsaio";
- * for await (const x of throttle<number>({ limit: 2, interval: 100 })([1, 2, 3])) {
- *   console.log(x, Math.round(getRunningLoop().time())); // 1 and 2 at once, 3 about 50 ms later
- * }
+ * import { throttle, getRunningLoop, run } from "tsaio";
+ * await run(async () => {
+ *   const loop = getRunningLoop(), seen: string[] = [];
+ *   for await (const x of throttle<number>({ limit: 2, interval: 100 })([1, 2, 3])) seen.push(`${x}@${loop.time()}ms`);
+ *   console.log(seen.join(", ")); // 1@0ms, 2@0ms, 3@50ms
+ * }, { clock: "virtual" });
  * ```
  */
 export function throttle<T>(rate: RateLimiter | { limit: number; interval: number }): Stage<T, T> {
@@ -257,7 +259,7 @@ export function throttle<T>(rate: RateLimiter | { limit: number; interval: numbe
  * ```ts
  * import { merge, sleep } from "tsaio";
  * async function* ticks(name: string, ms: number) { for (let i = 0; i < 2; i++) { await sleep(ms); yield `${name}${i}`; } }
- * for await (const x of merge(ticks("a", 30), ticks("b", 20))) console.log(x); // b0 a0 b1 a1
+ * for await (const x of merge(ticks("a", 300), ticks("b", 200))) console.log(x); // b0 a0 b1 a1
  * ```
  */
 export function merge<T>(...sources: Items<T>[]): AsyncIterableIterator<T> {
@@ -274,7 +276,7 @@ export function merge<T>(...sources: Items<T>[]): AsyncIterableIterator<T> {
  * @example
  * ```ts
  * import { pipe, buffer, chunk } from "tsaio";
- * for await (const b of pipe([1, 2, 3, 4, 5], buffer<number>(4), chunk<number>(2))) console.log(b); // [1,2] [3,4] [5]
+ * for await (const b of pipe([1, 2, 3, 4, 5], buffer<number>(4), chunk<number>(2))) console.log(b); // [ 1, 2 ] [ 3, 4 ] [ 5 ]
  * ```
  */
 export function pipe<A>(source: Items<A>): AsyncIterableIterator<A>;

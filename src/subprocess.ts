@@ -61,8 +61,8 @@ export const STDOUT = -2;
  * @example
  * ```ts
  * import { createSubprocessShell, DEVNULL } from "tsaio";
- * const proc = await createSubprocessShell("echo silenced", { stdout: DEVNULL });
- * console.log(await proc.wait()); // 0 (and nothing printed)
+ * const proc = await createSubprocessShell("echo silenced", { stdout: DEVNULL }); // prints nothing
+ * console.log(await proc.wait()); // 0
  * ```
  */
 export const DEVNULL = -3;
@@ -277,7 +277,7 @@ interface Stopping {
  * await using proc = await createSubprocessExec("cat", [], { stdin: PIPE, stdout: PIPE });
  * proc.stdin!.write("one\ntwo\n");
  * proc.stdin!.close();
- * for await (const line of proc.stdout!) console.log(line.toString().trim()); // one, then two
+ * for await (const line of proc.stdout!) console.log(line.toString().trim()); // one two
  * console.log(await proc.wait()); // 0
  * ```
  */

@@ -848,7 +848,8 @@ function settleCancellable<T>(fut: CancellableFuture<T>, p: PromiseLike<T>): voi
  * try {
  *   await timeout(50, () => cancellable((signal) => delay(10_000, "late", { signal })));
  * } catch (e) {
- *   console.log(e instanceof TimeoutError); // true, after 50 ms
+ *   // after 50 ms: the timeout aborted the signal, which stopped the 10 s delay
+ *   console.log(e instanceof TimeoutError); // true
  * }
  * ```
  */

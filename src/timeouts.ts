@@ -27,9 +27,9 @@ const STATE_NAMES = ["created", "active", "expiring", "expired", "finished"] as 
  * @example
  * ```ts
  * import { timeout, sleep, getRunningLoop } from "tsaio";
- * await timeout(10, async (scope) => {
- *   scope.reschedule(getRunningLoop().time() + 50); // more time
- *   await sleep(20);
+ * await timeout(100, async (scope) => {
+ *   scope.reschedule(getRunningLoop().time() + 500); // more time
+ *   await sleep(200);
  *   console.log(scope.expired()); // false
  * });
  * ```

@@ -24,7 +24,8 @@ import type { FnDef } from "./protocol.js";
  * import { workerModule } from "tsaio";
  * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
  * const primes = jobs.fns.countPrimes; // WorkerFunction<[limit: number], number>
- * console.log(await primes(1_000_000)); // 78498, computed on a worker thread
+ * // Called directly, it runs on a worker thread of the running loop's default executor:
+ * console.log(await primes(1_000_000)); // 78498
  * ```
  */
 export interface WorkerFunction<A extends unknown[], R> {
@@ -69,8 +70,9 @@ export type WorkerFunctions<M> = {
  * import { workerModule, ThreadPoolExecutor } from "tsaio";
  * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
  * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
- * console.log(await pool.submit(jobs.fns.hash, "abc"));   // typed: hash(data: string): string
- * console.log(await pool.submit(jobs.fn("hash"), "abc")); // the same, by name
+ * const digest = await pool.submit(jobs.fns.hash, "abc"); // typed: hash(data: string): string
+ * const same = await pool.submit(jobs.fn("hash"), "abc");  // the same function, by name
+ * console.log(digest.slice(0, 8), same === digest); // ba7816bf true
  * // pool.submit(jobs.fns.hsh, "abc") — compile error: no export "hsh"
  * ```
  */
@@ -231,13 +233,13 @@ class WorkerModuleImpl<M> implements WorkerModule<M> {
  * thread: the module is imported by each worker, once, on first use.
  * @example
  * ```ts
- * // jobs.ts
- * export function countPrimes(limit: number): number { ... }
- * // main.ts
+ * // main.ts, beside jobs.ts (as in the repo's examples/), which has:
+ * //   export function countPrimes(limit: number): number { … }
  * import { workerModule, ThreadPoolExecutor } from "tsaio";
  * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
  * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
  * const n: number = await pool.submit(jobs.fns.countPrimes, 1_000_000);
+ * console.log(n); // 78498
  * ```
  */
 export function workerModule<M = Record<string, (...args: unknown[]) => unknown>>(url: URL | string): WorkerModule<M> {

@@ -34,7 +34,14 @@ export interface JobOwner {
  * Options of {@link ExecutorFuture.cancel}.
  * @example
  * ```ts
+ * import { ThreadPoolExecutor, sleep, workerModule } from "tsaio";
+ * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+ * const fut = pool.submit(jobs.fns.spin, 60_000); // busy for a minute, never looks at its signal
+ * while (!fut.running()) await sleep(1);
  * fut.cancel("user pressed stop", { force: true }); // terminate its worker now
+ * await fut.stopped();
+ * console.log(fut.cancelled()); // true
  * ```
  */
 export interface CancelOptions {

@@ -37,6 +37,8 @@ import type { FnDef } from "./protocol.js";
  *   timeout: 30_000, cancelGracePeriod: 1_000,
  *   maxHeapUsed: 512 * 2 ** 20, resourceLimits: { maxOldGenerationSizeMb: 1024 },
  * });
+ * console.log(await pool.submit(jobs.fns.render, "intro")); // rendered intro with the small model
+ * await pool.shutdown();
  * ```
  */
 export interface ExecutorOptions {
@@ -89,8 +91,12 @@ export interface ExecutorOptions {
  * Per-job options of {@link Executor.submitWith}.
  * @example
  * ```ts
- * const ac = new AbortController();
- * const fut = pool.submitWith({ timeout: 5_000, signal: ac.signal }, jobs.fns.render, scene);
+ * import { ThreadPoolExecutor, workerModule } from "tsaio";
+ * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * const ac = new AbortController(); // ac.abort() would cancel the job
+ * const fut = pool.submitWith({ timeout: 5_000, signal: ac.signal }, jobs.fns.render, "scene-1");
+ * console.log(await fut); // rendered scene-1
  * ```
  */
 export interface JobOptions {
@@ -106,7 +112,11 @@ export interface JobOptions {
  * Options of {@link Executor.map}.
  * @example
  * ```ts
- * for await (const digest of pool.map(jobs.fns.sha256, files, { chunksize: 16, timeout: 60_000 })) console.log(digest);
+ * import { ThreadPoolExecutor, workerModule } from "tsaio";
+ * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * const texts = ["a", "b", "c"];
+ * for await (const digest of pool.map(jobs.fns.hash, texts, { chunksize: 16, timeout: 60_000 })) console.log(digest.slice(0, 8)); // ca978112 3e23e816 2e7d2c03
  * ```
  */
 export interface ExecutorMapOptions {
@@ -125,7 +135,14 @@ export interface ExecutorMapOptions {
  * Options of {@link Executor.shutdown}.
  * @example
  * ```ts
+ * import { ThreadPoolExecutor, sleep, workerModule } from "tsaio";
+ * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
+ * const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+ * const futs = [1, 2, 3, 4, 5].map(() => pool.submit(jobs.fns.spin, 100));
+ * while (!futs[0].running()) await sleep(1);
  * await pool.shutdown({ wait: true, cancelFutures: true }); // drop what has not started, wait for the rest
+ * console.log(futs.map((f) => f.cancelled())); // e.g. [ false, true, true, true, true ]
+ * console.log(futs[0].cancelled(), futs[4].cancelled()); // false true
  * ```
  */
 export interface ShutdownOptions {

@@ -164,9 +164,13 @@ export abstract class Executor implements AsyncDisposable {
    * import { ThreadPoolExecutor, TimeoutError, workerModule } from "tsaio";
    * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
    * await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
-   * const buf = new Float64Array(1e6).buffer;
-   * try { await pool.submitWith({ timeout: 100, transfer: [buf] }, jobs.fns.sum, buf); }
-   * catch (e) { console.log(e instanceof TimeoutError); }
+   * const buf = new Float64Array(1e6).fill(0.5).buffer;
+   * try {
+   *   const total = await pool.submitWith({ timeout: 1_000, transfer: [buf] }, jobs.fns.sum, buf);
+   *   console.log(total, buf.byteLength); // 500000 0
+   * } catch (e) {
+   *   if (e instanceof TimeoutError) console.log("took over 1 s: stopped");
+   * }
    * ```
    */
   submitWith<A extends unknown[], R>(options: JobOptions, fn: (...args: A) => R, ...args: A): ExecutorFuture<Awaited<R>> {

@@ -141,7 +141,7 @@ function commonOf(options: ConnectOptions | ServeOptions | undefined, fnName: st
  * }, "127.0.0.1", 0);
  * const { port } = server.sockets[0]!.address() as AddressInfo;
  * const [reader, writer] = await openConnection("127.0.0.1", port);
- * console.log((await reader.read()).toString()); // hello from the server
+ * console.log((await reader.read()).toString().trim()); // hello from the server
  * writer.close();
  * ```
  */
@@ -189,7 +189,7 @@ export async function openConnection(host: string, port: number, options?: OpenC
  * }, path);
  * const [reader, writer] = await openUnixConnection(path);
  * writer.write("echo\n");
- * console.log((await reader.readline()).toString()); // echo
+ * console.log(JSON.stringify((await reader.readline()).toString())); // "echo\n"
  * writer.close();
  * ```
  */
@@ -563,7 +563,7 @@ export class Server implements AsyncDisposable {
  * const { port } = server.sockets[0]!.address() as AddressInfo;
  * const [reader, writer] = await openConnection("127.0.0.1", port);
  * writer.write("Ada\n");
- * console.log((await reader.readline()).toString()); // hello, Ada
+ * console.log((await reader.readline()).toString().trim()); // hello, Ada
  * writer.close();
  * ```
  */
@@ -620,7 +620,7 @@ export async function startServer(
  *   writer.close();
  * }, path);
  * const [reader] = await openUnixConnection(path);
- * console.log((await reader.readline()).toString()); // welcome
+ * console.log((await reader.readline()).toString().trim()); // welcome
  * ```
  */
 export async function startUnixServer(handler: ConnectionHandler, path: string, options?: ServeOptions): Promise<Server> {

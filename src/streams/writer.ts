@@ -56,7 +56,7 @@ export const SSL_HANDSHAKE_TIMEOUT = 60_000;
  * const [reader, writer] = await openConnection("127.0.0.1", port);
  * writer.write("hello\n");
  * await writer.drain();
- * console.log((await reader.readline()).toString()); // HELLO
+ * console.log((await reader.readline()).toString().trim()); // HELLO
  * writer.close();
  * await writer.waitClosed();
  * ```

@@ -1,0 +1,161 @@
+/**
+ * Every `@example` block in the TSDoc of `src/**\/*.ts` runs, and what it prints is checked.
+ *
+ * The convention, for whoever writes an example:
+ * - An example is a ```ts fence right after `@example`: a complete module, as a reader would paste it
+ *   into a file (top-level `await` is fine: outside `run()` tasks run on the default loop). It
+ *   imports the library as `"tsaio"`, `"tsaio/testing"`… (package.json's `exports`); here those name
+ *   the source, `src/index.ts`, `src/testing.ts`…. It runs as if it were a file in `examples/`: the
+ *   executor examples' worker module, `new URL("./jobs.js", import.meta.url)`, is `examples/jobs.ts`.
+ * - `console.log(x); // 42`: a line that calls `console.log` and ends in a comment is checked: what
+ *   the line printed (formatted as console.log formats it) must equal the comment's text, trimmed.
+ *   A line that runs several times (in a loop, a callback) is checked against all its outputs in
+ *   order, joined by one space: `for (const x of [1, 2]) console.log(x); // 1 2`. A checked line
+ *   that never runs fails. Write explanations on a line of their own, not after the expected output.
+ * - `console.log(t); // e.g. 12.5`: a comment starting with `e.g.` is not checked — for output that
+ *   varies (timings, pids, paths, digests, inspect strings).
+ * - A `console.log` line without a trailing comment, and any other comment, is not checked.
+ * - An example whose first line is `// not run: <reason>` does not run (one that needs a server the
+ *   test machine lacks, or is not self-contained); use sparingly. The others must exit with code 0
+ *   within 15 s.
+ *
+ * The examples of one source file run in one child process, one after the other, a few files at
+ * once; an example that fails there reruns alone, up to twice, before it counts as failed (see below
+ * and doc-examples/run.ts). `TSAIO_DOC_EXAMPLES=locks,pool.ts:59` runs the examples whose `file:line`
+ * contains one of the words.
+ */
+import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { after, describe, test } from "node:test";
+import { compare, type DocExample, expectations, extractExamples, findExamples, FINISHED, instrument, notRunReason, splitComment } from "./doc-examples/extract.js";
+import { compileTree, type Outcome, pool, runExamples, writeExample } from "./doc-examples/run.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const TIMEOUT_MS = 15_000;
+
+describe("the checker", () => {
+  const ex = (code: string[]): DocExample => ({ file: "src/x.ts", line: 10, code, lines: code.map((_, i) => 12 + i) });
+
+  test("finds the fenced code after @example, with its source lines", () => {
+    const text = ["/**", " * Doc.", " * @example", " * ```ts", " * const a = 1;", " *", " *   indented();", " * ```", " */"].join("\n");
+    const [found] = extractExamples("src/x.ts", text);
+    assert.deepEqual(found, { file: "src/x.ts", line: 3, code: ["const a = 1;", "", "  indented();"], lines: [5, 6, 7] });
+  });
+
+  test("reads trailing comments outside strings; `e.g.` is unchecked; lines without console.log are prose", () => {
+    assert.deepEqual(splitComment(`console.log("http://x", '//', \`//\`); // ok`), { code: `console.log("http://x", '//', \`//\`); `, comment: "ok", at: 37 });
+    const e = ex(["console.log(1); // 1", "console.log(2); // e.g. 2", "await q.put(1); // waits", "console.log(3);", "// console.log(4); // 4"]);
+    assert.deepEqual(expectations(e), [
+      { index: 0, expected: "1" },
+      { index: 1, expected: null },
+    ]);
+  });
+
+  test("a wrong expectation fails with the file, the line and both texts; a line that never ran fails", () => {
+    const e = ex(["import { sleep } from \"tsaio\";", "for (const x of [1, 2]) console.log(x); // 1 2", "console.log(6 * 7); // 24", "if (false) console.log(0); // 0"]);
+    const failures = compare(
+      e,
+      new Map([
+        [1, ["1", "2"]],
+        [2, ["42"]],
+      ]),
+    );
+    assert.equal(failures.length, 2);
+    assert.match(failures[0], /^src\/x\.ts:14 \(in the @example of line 10\): console\.log\(6 \* 7\); \/\/ 24\n\s+expected: 24\n\s+printed: {2}42$/);
+    assert.match(failures[1], /src\/x\.ts:15 .*\n.*expected: 0\n.*nothing: the line never ran/);
+    assert.deepEqual(compare(e, new Map([[1, ["1", "2"]], [2, ["24"]], [3, ["0"]]])), []);
+  });
+
+  test("instrumenting rewrites the package's specifiers and the checked lines' console.log, line for line", () => {
+    const e = ex(['import { run } from "tsaio";', 'import { runVirtual } from "tsaio/testing";', "console.log(await run(f)); // 1", 'console.log("x");']);
+    assert.equal(
+      instrument(e, { tsaio: "../src/index.js", "tsaio/testing": "../src/testing.js" }, "x-10"),
+      ['import { run } from "../src/index.js";', 'import { runVirtual } from "../src/testing.js";', '__docLog("x-10", 2, await run(f)); // 1', 'console.log("x");'].join("\n"),
+    );
+  });
+
+  test("an example that does not compile is reported with its line in src/", () => {
+    const tree = { dir: "/nonexistent", specifiers: {}, ready: Promise.resolve(), dispose: () => {} };
+    assert.equal(writeExample(tree, ex(["const a = 1;", "export function f(): number { ... }"])), 'src/x.ts:13: Unexpected "..."');
+  });
+
+  test("an opt-out needs a reason", () => {
+    assert.equal(notRunReason(ex(["// not run: needs PostgreSQL", "x();"])), "needs PostgreSQL");
+    assert.equal(notRunReason(ex(["// not run:", "x();"])), null);
+  });
+});
+
+/** Why an example failed in a child that ran it, or null when it passed. */
+function verdict(e: DocExample, o: Outcome, timeoutMs: number): string | null {
+  const name = `${e.file}:${e.line}`;
+  const output = `\n--- stdout ---\n${o.stdout}--- stderr ---\n${o.stderr}`;
+  if (o.timedOut) return `${name}: the @example did not finish within ${timeoutMs / 1000} s${output}`;
+  if (o.code !== 0) return `${name}: the @example exited with ${o.code ?? o.signal}${output}`;
+  const records = o.records.get(e);
+  if (records?.has(FINISHED) !== true) return `${name}: the @example's module did not finish (its top-level await never settled)${output}`;
+  const failures = compare(e, records);
+  return failures.length > 0 ? `${failures.join("\n")}${output}` : null;
+}
+
+/** A failure in a few lines: its first, and those that name an error or a mismatch. */
+function summary(failure: string): string {
+  const [head, ...rest] = failure.split("\n");
+  return [head, ...rest.filter((l) => /^\s*(\w*Error\b|expected:|printed:)/.test(l)).slice(0, 3)].join("\n");
+}
+
+describe("the @example blocks of src/", () => {
+  const only = process.env.TSAIO_DOC_EXAMPLES?.split(",").filter((w) => w !== "");
+  const examples = findExamples(ROOT).filter((e) => only === undefined || only.some((w) => `${e.file}:${e.line}`.includes(w)));
+  const tree = compileTree(ROOT);
+  after(() => tree.dispose());
+  const compileErrors = new Map(examples.map((e) => [e, notRunReason(e) === null ? writeExample(tree, e) : null]));
+  const runnable = examples.filter((e) => notRunReason(e) === null && compileErrors.get(e) === null);
+
+  // One batch per source file, the largest first; a few batches at once, since examples mostly wait
+  // (timers, sockets, children). An example that does not pass in its batch (which must exit with
+  // code 0) reruns alone, up to twice: a machine loaded by other tests can stall a 10 ms sleep long
+  // enough to reorder timers, and an example may be disturbed by one before it in the batch.
+  const byFile = new Map<string, DocExample[]>();
+  for (const e of runnable) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+  const batches = [...byFile.values()].sort((a, b) => b.length - a.length);
+  const settled = new Map<DocExample, Promise<{ failure: string | null; note: string | null }>>();
+  const done = pool(
+    batches.map((batch) => async () => {
+      const out = new Map<DocExample, { failure: string | null; note: string | null }>();
+      const o = await runExamples(tree, batch, batch.length === 1 ? TIMEOUT_MS : 2 * TIMEOUT_MS);
+      for (const e of batch) {
+        const inBatch = verdict(e, o, batch.length === 1 ? TIMEOUT_MS : 2 * TIMEOUT_MS);
+        if (inBatch === null) {
+          out.set(e, { failure: null, note: null });
+          continue;
+        }
+        const first = batch.length === 1 ? inBatch : verdict(e, await runExamples(tree, [e], TIMEOUT_MS), TIMEOUT_MS);
+        const second = first === null ? null : verdict(e, await runExamples(tree, [e], TIMEOUT_MS), TIMEOUT_MS);
+        out.set(e, {
+          failure: second === null ? null : `${second}\n(it failed the run before too:)\n${first}`,
+          note: `passed alone, after failing ${first === null ? "in its batch" : "in its batch and alone"}: ${summary(first ?? inBatch)}`,
+        });
+      }
+      return out;
+    }),
+    Math.max(2, Math.min(8, availableParallelism() * 2)),
+  );
+  batches.forEach((batch, i) => batch.forEach((e) => settled.set(e, done[i].then((m) => m.get(e)!))));
+
+  for (const e of examples) {
+    const reason = notRunReason(e);
+    const name = `${e.file}:${e.line}`;
+    if (reason !== null) {
+      test(name, { skip: `not run: ${reason}` }, () => {});
+      continue;
+    }
+    test(name, async (t) => {
+      const compileError = compileErrors.get(e);
+      if (compileError !== null) assert.fail(`${name}: the @example does not compile:\n${compileError}`);
+      const { failure, note } = await settled.get(e)!;
+      if (failure !== null) assert.fail(failure);
+      if (note !== null) t.diagnostic(note);
+    });
+  }
+});
