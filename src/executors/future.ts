@@ -126,7 +126,7 @@ export class ExecutorFuture<T> extends Future<T> {
    * timed out but is still running).
    */
   override cancel(msg?: string, options?: CancelOptions): boolean {
-    if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError("cancel: `options` must be an object");
+    if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError("ExecutorFuture.cancel: `options` must be an object");
     if (options?.force === true) this._force = true;
     if (super.cancel(msg)) {
       this._settled();

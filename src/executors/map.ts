@@ -42,7 +42,7 @@ export async function* mapChunks(
         if (chunk.length > 0) {
           for (let i = 0; i < chunk.length; i++) {
             const t = typeof chunk[i];
-            if (t === "function" || t === "symbol") throw new TypeError(`map: an item is a ${t}, which cannot be sent to a worker (structured clone)`);
+            if (t === "function" || t === "symbol") throw new TypeError(`Executor.map: an item is a ${t}, which cannot be sent to a worker (structured clone)`);
           }
           window.push(submitChunk(chunk));
         }
@@ -65,10 +65,10 @@ export async function* mapChunks(
 async function awaitBy(fut: Job, deadline: number, timeout: number | null): Promise<unknown> {
   if (deadline === Infinity || fut.done()) return await fut;
   const left = deadline - performance.now();
-  if (left <= 0) throw new TimeoutError(`map: no result within ${timeout} ms`);
+  if (left <= 0) throw new TimeoutError(`Executor.map: no result within ${timeout} ms`);
   const w = runningLoop().createFuture<unknown>();
   const timer = new LongTimeout(() => {
-    if (!w.done()) w.setException(new TimeoutError(`map: no result within ${timeout} ms`));
+    if (!w.done()) w.setException(new TimeoutError(`Executor.map: no result within ${timeout} ms`));
   }, left);
   const relay = (): void => {
     if (w.done()) return;

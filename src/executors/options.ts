@@ -239,17 +239,17 @@ function checkResourceLimits(kind: string, rl: unknown): void {
 /** @internal A job's timeout: `submitWith`'s, else the executor's; null for none. */
 export function jobTimeout(options: JobOptions | undefined, fallback: number | null): number | null {
   if (options === undefined || options.timeout === undefined) return fallback;
-  checkMs(options.timeout, "submitWith", "timeout", true);
+  checkMs(options.timeout, "Executor.submitWith", "timeout", true);
   return options.timeout;
 }
 
 /** @internal `map`'s options, checked. */
 export function mapSettings(options: ExecutorMapOptions | undefined, maxWorkers: number): { chunksize: number; buffersize: number; timeout: number | null } {
-  if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`map: \`options\` must be an object, got ${describe(options)}`);
+  if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`Executor.map: \`options\` must be an object, got ${describe(options)}`);
   const chunksize = options?.chunksize ?? 1;
-  checkIntAtLeast(chunksize, "map", "chunksize", 1);
+  checkIntAtLeast(chunksize, "Executor.map", "chunksize", 1);
   const buffersize = options?.buffersize ?? Math.max(64, 4 * maxWorkers);
-  checkIntAtLeast(buffersize, "map", "buffersize", 1);
-  checkMs(options?.timeout, "map", "timeout", true);
+  checkIntAtLeast(buffersize, "Executor.map", "buffersize", 1);
+  checkMs(options?.timeout, "Executor.map", "timeout", true);
   return { chunksize, buffersize, timeout: options?.timeout ?? null };
 }

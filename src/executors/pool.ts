@@ -153,7 +153,7 @@ export abstract class Executor implements AsyncDisposable {
    * ```
    */
   submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): ExecutorFuture<Awaited<R>> {
-    return this._submit(fnEntry(fn, "submit"), args, undefined, 0) as ExecutorFuture<Awaited<R>>;
+    return this._submit(fnEntry(fn, "Executor.submit"), args, undefined, 0) as ExecutorFuture<Awaited<R>>;
   }
 
   /**
@@ -174,8 +174,8 @@ export abstract class Executor implements AsyncDisposable {
    * ```
    */
   submitWith<A extends unknown[], R>(options: JobOptions, fn: (...args: A) => R, ...args: A): ExecutorFuture<Awaited<R>> {
-    if (options === null || typeof options !== "object") throw new TypeError(`submitWith: \`options\` must be an object, got ${describeValue(options)}`);
-    return this._submit(fnEntry(fn, "submitWith"), args, options, 0) as ExecutorFuture<Awaited<R>>;
+    if (options === null || typeof options !== "object") throw new TypeError(`Executor.submitWith: \`options\` must be an object, got ${describeValue(options)}`);
+    return this._submit(fnEntry(fn, "Executor.submitWith"), args, options, 0) as ExecutorFuture<Awaited<R>>;
   }
 
   /**
@@ -194,9 +194,9 @@ export abstract class Executor implements AsyncDisposable {
    * ```
    */
   map<T, R>(fn: (item: T) => R, items: Iterable<T> | AsyncIterable<T>, options?: ExecutorMapOptions): AsyncGenerator<Awaited<R>, void, undefined> {
-    const entry = fnEntry(fn, "map");
+    const entry = fnEntry(fn, "Executor.map");
     if (items === null || items === undefined || (typeof (items as Iterable<T>)[Symbol.iterator] !== "function" && typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] !== "function")) {
-      throw new TypeError(`map: \`items\` must be an iterable or async iterable, got ${describeValue(items)}`);
+      throw new TypeError(`Executor.map: \`items\` must be an iterable or async iterable, got ${describeValue(items)}`);
     }
     const { chunksize, buffersize, timeout } = mapSettings(options, this._settings.maxWorkers);
     this._checkOpen();
@@ -219,7 +219,7 @@ export abstract class Executor implements AsyncDisposable {
    * ```
    */
   async shutdown(options?: ShutdownOptions): Promise<void> {
-    if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`shutdown: \`options\` must be an object, got ${describeValue(options)}`);
+    if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`Executor.shutdown: \`options\` must be an object, got ${describeValue(options)}`);
     const wait = options?.wait ?? true;
     const cancelFutures = options?.cancelFutures ?? false;
     if (this._state === RUNNING) this._state = SHUT_DOWN;
@@ -300,12 +300,12 @@ export abstract class Executor implements AsyncDisposable {
     }
     if (options !== undefined) {
       if (options.transfer !== undefined) {
-        if (!Array.isArray(options.transfer)) return new TypeError("submitWith: `transfer` must be an array of transferable objects");
+        if (!Array.isArray(options.transfer)) return new TypeError("Executor.submitWith: `transfer` must be an array of transferable objects");
         (transfer ??= []).push(...options.transfer);
       }
       const signal = options.signal;
       if (signal !== undefined) {
-        if (!(signal instanceof AbortSignal)) return new TypeError(`submitWith: \`signal\` must be an AbortSignal, got ${describeValue(signal)}`);
+        if (!(signal instanceof AbortSignal)) return new TypeError(`Executor.submitWith: \`signal\` must be an AbortSignal, got ${describeValue(signal)}`);
         if (signal.aborted) return "aborted";
         const onAbort = (): void => void job.cancel(abortMessage(signal));
         signal.addEventListener("abort", onAbort, { once: true });
