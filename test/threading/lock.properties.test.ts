@@ -13,7 +13,7 @@ import { after, test } from "node:test";
 import fc from "fast-check";
 import { CancelledError, createTask, sleep, ThreadPoolExecutor, workerModule } from "../../src/index.js";
 import { Lock, Semaphore, SharedArray } from "../../src/threading/index.js";
-import { queueLength } from "../../src/threading/shared.js";
+import { NEXT, queueLength } from "../../src/threading/shared.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const jobs = workerModule<typeof import("./fixtures/jobs.js")>(new URL("./fixtures/jobs.js", import.meta.url));
@@ -49,18 +49,18 @@ async function runSchedule(s: Schedule): Promise<void> {
   const prim = s.kind === "lock" ? new Lock() : new Semaphore(k);
   const holders = new SharedArray("i32", 1, { lock: false });
   let violations = 0;
-  let queuedSeq = 0;
   const grants: number[] = []; // queue positions of plain waiters, in the order they got it
   const plainQueued: number[] = [];
 
   const body = async (ops: Op[]): Promise<void> => {
     for (const op of ops) {
       const ac = op.cancelAfter !== null && op.cancelBy === "signal" ? new AbortController() : null;
+      const before = Atomics.load(prim._w, NEXT);
       const p = prim.acquire({ timeout: op.timeout, ...(ac === null ? {} : { signal: ac.signal }) });
-      // A wait that did not complete at once has queued: note its place (only plain waits count for FIFO).
-      const pending = await Promise.race([p.then(() => false, () => false), Promise.resolve(true)]);
-      const pos = pending ? queuedSeq++ : -1;
-      const plain = pending && op.timeout === null && op.cancelAfter === null;
+      // A wait that could not complete at once took a ticket (synchronously): its place in the queue.
+      const after = Atomics.load(prim._w, NEXT);
+      const pos = after !== before ? after - 1 : -1;
+      const plain = pos >= 0 && op.timeout === null && op.cancelAfter === null;
       if (plain) plainQueued.push(pos);
       let timer: NodeJS.Timeout | null = null;
       if (ac !== null) timer = setTimeout(() => ac.abort(), op.cancelAfter as number);
@@ -109,8 +109,8 @@ async function runSchedule(s: Schedule): Promise<void> {
   else assert.equal(prim.value, k, "permits leaked");
   assert.equal(queueLength(prim._w), 0, "tickets left in the queue");
   // FIFO among plain main-thread waiters (those cancelled as a whole task are excluded from grants).
-  const expected = plainQueued.filter((p) => grants.includes(p));
-  assert.deepEqual(grants, expected, "plain waiters were not served in queue order");
+  const expected = plainQueued.filter((p) => grants.includes(p)).sort((a, b) => a - b);
+  assert.deepEqual(grants, expected, "plain waiters were not served in ticket order");
 }
 
 test(`random acquire/release/cancel/timeout schedules across threads hold the invariants (${RUNS} schedules)`, async () => {
