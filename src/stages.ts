@@ -99,7 +99,7 @@ class Pumped<Out> implements AsyncIterableIterator<Out> {
 }
 
 /** Reads `source` into `put` until it ends or `put` reports the consumer is gone; closes it early. */
-async function drain<T>(source: Items<T>, fnName: string, put: (v: T) => Promise<boolean>): Promise<void> {
+async function pump<T>(source: Items<T>, fnName: string, put: (v: T) => Promise<boolean>): Promise<void> {
   const src = new Puller(source, fnName);
   try {
     for (;;) {
@@ -124,7 +124,7 @@ export function buffer<T>(n: number): Stage<T, T> {
   checkConcurrency(n, "buffer");
   return (source) => {
     checkSource(source, "buffer");
-    return new Pumped<T>(n, (self) => [() => drain(source, "buffer", (v) => self.chan.put(v))], "buffer");
+    return new Pumped<T>(n, (self) => [() => pump(source, "buffer", (v) => self.chan.put(v))], "buffer");
   };
 }
 
@@ -242,7 +242,7 @@ export function throttle<T>(rate: RateLimiter | { limit: number; interval: numbe
       1,
       (self) => [
         () =>
-          drain(source, "throttle", async (v) => {
+          pump(source, "throttle", async (v) => {
             await l.acquire();
             return self.chan.put(v);
           }),
@@ -266,7 +266,7 @@ export function merge<T>(...sources: Items<T>[]): AsyncIterableIterator<T> {
   sources.forEach((s, i) => checkSource(s, `merge: source ${i}`));
   return new Pumped<T>(
     Math.max(1, sources.length),
-    (self) => sources.map((s, i) => () => drain(s, `merge: source ${i}`, (v) => self.chan.put(v))),
+    (self) => sources.map((s, i) => () => pump(s, `merge: source ${i}`, (v) => self.chan.put(v))),
     "merge",
   );
 }

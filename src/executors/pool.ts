@@ -75,7 +75,7 @@ export abstract class Executor implements AsyncDisposable {
   /** @internal */ _seq = 0;
   /** @internal */ _state = RUNNING;
   /** @internal */ _brokenError: BrokenExecutorError | null = null;
-  /** @internal */ _drainWaiters: (() => void)[] = [];
+  /** @internal */ _shutdownWaiters: (() => void)[] = [];
 
   /** @internal */
   constructor(kind: string, options: ExecutorOptions | undefined, defaultMax: number) {
@@ -97,7 +97,7 @@ export abstract class Executor implements AsyncDisposable {
     const stopper = (this._stopper = new JobStopper(settings, slots));
     this._reports = new Reports(
       settings,
-      { isBroken: () => this._state === BROKEN, breakDown: (e) => this._break(e), checkDrained: () => this._checkDrained() },
+      { isBroken: () => this._state === BROKEN, breakDown: (e) => this._break(e), checkShutdownComplete: () => this._checkShutdownComplete() },
       queue,
       slots,
       stopper,
@@ -109,7 +109,7 @@ export abstract class Executor implements AsyncDisposable {
         if (job._job === QUEUED) {
           queue.dropped();
           job._markStopped();
-          this._checkDrained();
+          this._checkShutdownComplete();
         } else stopper.stop(job);
       },
       forceStop: (job) => stopper.forceStop(job),
@@ -230,7 +230,7 @@ export abstract class Executor implements AsyncDisposable {
       for (const s of slots) for (const j of s.inflight.values()) if (!j.done() && s.veto(j)) j.cancel("executor shut down");
     }
     for (const s of slots) this._slots.maybeIdle(s);
-    if (wait && !this._drained()) await new Promise<void>((resolve) => this._drainWaiters.push(resolve));
+    if (wait && !this._shutdownComplete()) await new Promise<void>((resolve) => this._shutdownWaiters.push(resolve));
   }
 
   /** `await using pool = new ThreadPoolExecutor(…)`: shuts down and waits at the end of the scope. */
@@ -336,19 +336,19 @@ export abstract class Executor implements AsyncDisposable {
       s.setRef(true);
       s.terminate(false);
     }
-    this._checkDrained();
+    this._checkShutdownComplete();
   }
 
   /** @internal */
-  private _drained(): boolean {
+  private _shutdownComplete(): boolean {
     return this._state !== RUNNING && this._queue.size === 0 && this._slots.list.length === 0;
   }
 
   /** @internal */
-  _checkDrained(): void {
-    if (this._drainWaiters.length === 0 || !this._drained()) return;
-    const ws = this._drainWaiters;
-    this._drainWaiters = [];
+  _checkShutdownComplete(): void {
+    if (this._shutdownWaiters.length === 0 || !this._shutdownComplete()) return;
+    const ws = this._shutdownWaiters;
+    this._shutdownWaiters = [];
     for (const w of ws) w();
   }
 }

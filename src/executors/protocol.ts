@@ -16,7 +16,7 @@
  * `R_RETURN, ...returnedSeqs` · `R_FATAL, error` (a process worker's last words).
  *
  * Batching goes one way only: the main thread batches the jobs it submits in one tick (it keeps every
- * job until its outcome arrives, so a batch lost with a dying worker is simply re-queued), and drains
+ * job until its outcome arrives, so a batch lost with a dying worker is simply re-queued), and reads
  * all pending results in one go with `receiveMessageOnPort`.
  * Internal: not part of the package's public API.
  * @module
@@ -61,7 +61,7 @@ export const DOOMED = -1;
 // dies right after loses nothing; yet the pool reads hundreds of results per wake-up without a
 // message (and its deserialization) each. The worker rings a doorbell (a tiny message) only when
 // the pool is not already due to look: it sets CTL_BELL from 0 to 1 and posts `[R_BELL]`; the pool
-// drains, clears the bell, and drains again if the tail moved meanwhile. Anything else (objects,
+// reads the ring, clears the bell, and reads again if the tail moved meanwhile. Anything else (objects,
 // strings, errors, a full ring) travels by message as before.
 //
 // Waking an idle worker: a thread sleeping in its event loop wakes through libuv, which on some

@@ -23,7 +23,7 @@ export interface ReportsHost {
   /** The executor cannot go on: fail everything. */
   breakDown(error: BrokenExecutorError): void;
   /** Something ended: resolve `shutdown({ wait })` if everything has. */
-  checkDrained(): void;
+  checkShutdownComplete(): void;
 }
 
 /** @internal */
@@ -91,7 +91,7 @@ export class Reports implements SlotEvents {
 
   reportsDone(slot: WorkerSlot): void {
     this._slots.reportsDone(slot);
-    this._host.checkDrained();
+    this._host.checkShutdownComplete();
   }
 
   exited(slot: WorkerSlot, code: number | null, signal: NodeJS.Signals | null): void {
@@ -117,7 +117,7 @@ export class Reports implements SlotEvents {
       }
     }
     if (this._queue.size > 0) this._slots.pump();
-    this._host.checkDrained();
+    this._host.checkShutdownComplete();
   }
 
   /** The job `seq` is over in `slot`: it leaves the worker. */

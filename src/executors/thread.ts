@@ -1,6 +1,6 @@
 /**
  * ThreadPoolExecutor: the pool on `worker_threads`. Each worker talks to the pool on its own
- * MessageChannel (so that results can be drained with `receiveMessageOnPort`) and shares a control
+ * MessageChannel (so that results can be read synchronously with `receiveMessageOnPort`) and shares a control
  * buffer with it: which job it is running, a ring of plain results, and the veto table that stops a
  * job pipelined into it from starting (protocol.ts).
  * @module
@@ -74,7 +74,7 @@ class ThreadSlot extends WorkerSlot {
       events.message(this, m);
       let r: { message: unknown } | undefined;
       while (!this.dead && (r = receiveMessageOnPort(port1)) !== undefined) events.message(this, r.message);
-      this._drainRing();
+      this._readRing();
       events.reportsDone(this);
     });
     port1.unref();
@@ -86,7 +86,7 @@ class ThreadSlot extends WorkerSlot {
         // Results it posted before dying are still in the port and the ring: report them first.
         let r: { message: unknown } | undefined;
         while ((r = receiveMessageOnPort(port1)) !== undefined) events.message(this, r.message);
-        this._drainRing();
+        this._readRing();
         events.exited(this, code, null);
       }
       port1.close();
@@ -143,7 +143,7 @@ class ThreadSlot extends WorkerSlot {
   }
 
   /** Reads the results the worker published in the ring (see protocol.ts), then re-arms the bell. */
-  private _drainRing(): void {
+  private _readRing(): void {
     const { hdr, ringInts, ringNums } = this._shared;
     const events = this._events;
     let head = this._head;
