@@ -533,8 +533,10 @@ export class Loop {
   }
 
   /**
-   * Stops the loop for good: pending timers are dropped and no Node timer stays behind.
-   * Throws `InvalidStateError` while a task step is in progress.
+   * Stops the loop for good; a second call does nothing. Pending timers and queued callbacks are
+   * dropped, signal handlers removed, and no Node timer stays behind; from then on, scheduling on
+   * the loop (`callSoon`, `createTask`…) throws `InvalidStateError`. Unlike asyncio's `close()`,
+   * it neither refuses a running loop nor waits for tasks: `run()` cancels and awaits them first.
    */
   close(): void {
     if (this._closed) return;
