@@ -1,5 +1,6 @@
 /**
- * The classic asyncio demonstrations, in tsaio. Run with `npm start`.
+ * The classic asyncio demonstrations, in tsaio. Run with `npm run demo:basics` (it builds first:
+ * "tsaio" here is the package, dist/). `npm start` runs the crawler (examples/crawler/).
  * Each prints what it measured, so you can see concurrency and cancellation at work.
  */
 import { createTask, ExceptionGroup, gather, run, sleep, taskGroup, timeout, TimeoutError } from "tsaio";
