@@ -147,7 +147,7 @@ export class Barrier {
     return Atomics.load(this._w, B) !== 0;
   }
 
-  /** Arrives: returns `[index, null]`, or `[-1, waitOp]` to wait on. Throws if broken. */
+  /** @internal Arrives: returns `[index, null]`, or `[-1, waitOp]` to wait on. Throws if broken. */
   private _arrive(): [number, BarrierWait | null] {
     const w = this._w;
     lockSpin(w);

@@ -134,12 +134,13 @@ export class Condition {
     return this._lock.locked();
   }
 
+  /** @internal */
   private _checkHeld(what: string): void {
     const l = this._lock;
     if (l instanceof RLock ? !l.owned() : !l.locked()) throw new InvalidStateError(`Condition.${what}(): the lock is not acquired`);
   }
 
-  /** Takes a ticket and frees the lock: returns the ticket and what restores the lock later. */
+  /** @internal Takes a ticket and frees the lock: returns the ticket and what restores the lock later. */
   private _enter(what: string): [number, number] {
     this._checkHeld(what);
     const t = take(this._w);
@@ -149,6 +150,7 @@ export class Condition {
     return [t, saved];
   }
 
+  /** @internal */
   private _restore(saved: number): void {
     const l = this._lock;
     if (l instanceof RLock) l._own(saved);
@@ -169,6 +171,7 @@ export class Condition {
     return this._reacquire(waitAsync(this, this._w, new CondWait(this._w, t), deadline, signal), saved);
   }
 
+  /** @internal */
   private async _reacquire(waiting: PromiseLike<boolean>, saved: number): Promise<boolean> {
     let result = false;
     let failed = false;

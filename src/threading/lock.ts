@@ -311,6 +311,7 @@ function waitersText(w: Int32Array): string {
  * ```
  */
 export class Held {
+  /** @internal */
   private _target: { release(): void } | null;
   /** @internal */
   constructor(target: { release(): void }) {
@@ -422,6 +423,7 @@ export class RLock {
     return true;
   }
 
+  /** @internal */
   private _again(): boolean {
     const w = this._w;
     if (Atomics.load(w, A) !== THREAD || Atomics.load(w, B) !== taskKey()) return false;
@@ -478,6 +480,7 @@ export class RLock {
     return n;
   }
 
+  /** @internal */
   private _disown(): void {
     const w = this._w;
     Atomics.store(w, A, 0);

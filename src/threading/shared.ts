@@ -35,7 +35,7 @@
  * something a waiter may need bumps `SEQ` and notifies. So a change between the check and the sleep
  * makes the sleep return at once: no lost wake-up. Wake-ups may be spurious (all sleepers on a
  * primitive wake and re-check); that is correct, and cheap while waiters are few.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { isMainThread, threadId } from "node:worker_threads";
