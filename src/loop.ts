@@ -288,7 +288,7 @@ const CLOCK_EVERY = 64;
  *   const loop = getRunningLoop();
  *   loop.callSoon(() => console.log("soon")); // soon
  *   loop.callLater(10, () => console.log("later")); // later
- *   await new Promise((r) => loop.callLater(20, r));
+ *   await new Promise<void>((r) => loop.callLater(20, () => r()));
  * });
  * ```
  */

@@ -15,6 +15,7 @@
  * - `console.log(t); // e.g. 12.5`: a comment starting with `e.g.` is not checked — for output that
  *   varies (timings, pids, paths, digests, inspect strings).
  * - A `console.log` line without a trailing comment, and any other comment, is not checked.
+ * - Examples are type-checked too, with the repo's compiler options (see doc-examples/typecheck.ts).
  * - An example whose first line is `// not run: <reason>` does not run (one that needs a server the
  *   test machine lacks, or is not self-contained); use sparingly. The others must exit with code 0
  *   within 15 s.
@@ -30,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { compare, type DocExample, expectations, extractExamples, findExamples, FINISHED, instrument, notRunReason, splitComment } from "./doc-examples/extract.js";
 import { compileTree, type Outcome, pool, runExamples, writeExample } from "./doc-examples/run.js";
+import { typecheck } from "./doc-examples/typecheck.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TIMEOUT_MS = 15_000;
@@ -109,6 +111,12 @@ describe("the @example blocks of src/", () => {
   const examples = findExamples(ROOT).filter((e) => only === undefined || only.some((w) => `${e.file}:${e.line}`.includes(w)));
   const tree = compileTree(ROOT);
   after(() => tree.dispose());
+  // One tsc over all examples, beside the runs; with a canary that must get its one error.
+  const canary: DocExample = { file: "src/(canary).ts", line: 1, code: ['const n: number = "not a number";', "export { n };"], lines: [2, 3] };
+  const typeErrors = typecheck(ROOT, [...examples, canary]);
+  test("the type check reports an example's type errors (a canary example with one)", async () => {
+    assert.deepEqual((await typeErrors).get(canary), ["src/(canary).ts:2:7 - TS2322: Type 'string' is not assignable to type 'number'."]);
+  });
   const compileErrors = new Map(examples.map((e) => [e, notRunReason(e) === null ? writeExample(tree, e) : null]));
   const runnable = examples.filter((e) => notRunReason(e) === null && compileErrors.get(e) === null);
 
@@ -155,6 +163,8 @@ describe("the @example blocks of src/", () => {
       if (compileError !== null) assert.fail(`${name}: the @example does not compile:\n${compileError}`);
       const { failure, note } = await settled.get(e)!;
       if (failure !== null) assert.fail(failure);
+      const types = (await typeErrors).get(e)!;
+      if (types.length > 0) assert.fail(`${name}: the @example does not type-check:\n${types.join("\n")}`);
       if (note !== null) t.diagnostic(note);
     });
   }
