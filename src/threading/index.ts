@@ -1,7 +1,7 @@
 /**
  * `tsaio/threading`: Python's `threading` primitives for worker threads, on `SharedArrayBuffer` and
  * `Atomics` — `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier`,
- * `Value`, `SharedArray`, `RawArray`.
+ * `Queue`, `Value`, `SharedArray`, `RawArray`.
  *
  * - **Async everywhere**: every wait is `await`able from any thread, takes `{ signal, timeout }`, is a
  *   tsaio cancellation point, and never blocks the event loop (`Atomics.waitAsync`; the process is
@@ -25,11 +25,12 @@
  * ```
  * @module
  */
-export { BrokenBarrierError } from "../errors.js";
+export { BrokenBarrierError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 export { Barrier } from "./barrier.js";
 export { Condition, type ConditionHandle } from "./condition.js";
 export { Event } from "./event.js";
 export { Held, Lock, RLock } from "./lock.js";
+export { Queue, type QueueHandle } from "./queue.js";
 export { BoundedSemaphore, Semaphore } from "./semaphore.js";
 export type { Handle, WaitOptions } from "./shared.js";
 export { RawArray, SharedArray, Value, type ElementOf, type LockOption, type TypeCode, type TypedArrayOf, type ValueHandle } from "./value.js";

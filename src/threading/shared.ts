@@ -328,7 +328,9 @@ class AsyncWait<R> {
 
   private _step(): void {
     const w = this._w;
-    while (this._live) {
+    // A cancelled future runs its done entries (our _onDone: give up) from a later loop turn; a wake
+    // in between must not attempt — it could take what no one would then release.
+    while (this._live && !this.fut.done()) {
       const s = Atomics.load(w, SEQ);
       let r: R | typeof NOT_YET;
       let rest = Infinity;

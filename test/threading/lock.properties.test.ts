@@ -4,8 +4,8 @@
  * reused pool acquires and releases with `acquireSync(timeout)`. After each schedule:
  * - never more holders than permits at once, in any thread;
  * - every wait settled (no hang), and nothing leaked: all permits back, the ticket queue empty;
- * - FIFO: the main thread's waiters that neither timed out nor were cancelled got the primitive in
- *   the order they queued.
+ * - FIFO (one permit): the main thread's waiters that neither timed out nor were cancelled got the
+ *   primitive in the order they queued (their ticket numbers).
  * FUZZ_RUNS sets the number of schedules (default 200; `npm run fuzz` runs 100,000).
  */
 import assert from "node:assert/strict";
@@ -42,9 +42,9 @@ const scheduleArb = fc.record({
   worker: fc.option(fc.record({ n: fc.integer({ min: 1, max: 30 }), timeout: fc.option(fc.integer({ min: 0, max: 2 })), holdUs: fc.integer({ min: 0, max: 200 }) }), { freq: 2 }),
 });
 
-type Schedule = { kind: "lock" | "sem"; k: number; tasks: Op[][]; worker: { n: number; timeout: number | null; holdUs: number } | null };
+export type Schedule = { kind: "lock" | "sem"; k: number; tasks: Op[][]; worker: { n: number; timeout: number | null; holdUs: number } | null };
 
-async function runSchedule(s: Schedule): Promise<void> {
+export async function runSchedule(s: Schedule): Promise<void> {
   const k = s.kind === "lock" ? 1 : s.k;
   const prim = s.kind === "lock" ? new Lock() : new Semaphore(k);
   const holders = new SharedArray("i32", 1, { lock: false });
@@ -109,8 +109,12 @@ async function runSchedule(s: Schedule): Promise<void> {
   else assert.equal(prim.value, k, "permits leaked");
   assert.equal(queueLength(prim._w), 0, "tickets left in the queue");
   // FIFO among plain main-thread waiters (those cancelled as a whole task are excluded from grants).
-  const expected = plainQueued.filter((p) => grants.includes(p)).sort((a, b) => a - b);
-  assert.deepEqual(grants, expected, "plain waiters were not served in ticket order");
+  // Checked with one permit only: with more, two waiters granted back to back may resume in either
+  // order (each wakes from its own Atomics.waitAsync), though they were granted in ticket order.
+  if (k === 1) {
+    const expected = plainQueued.filter((p) => grants.includes(p)).sort((a, b) => a - b);
+    assert.deepEqual(grants, expected, "plain waiters were not served in ticket order");
+  }
 }
 
 test(`random acquire/release/cancel/timeout schedules across threads hold the invariants (${RUNS} schedules)`, async () => {

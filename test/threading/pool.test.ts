@@ -115,3 +115,13 @@ test("a process pool refuses threading primitives at submit, with a clear TypeEr
     await pp.shutdown();
   }
 });
+
+test("typed end to end: a job taking a Lock accepts a Lock, not another primitive", () => {
+  // Compile-time only (never submitted): the worker function's parameter types flow to submit().
+  const typed = (): void => {
+    void pool.submit(jobs.fns.tryFor, new Lock(), 1);
+    // @ts-expect-error an Event is not a Lock
+    void pool.submit(jobs.fns.tryFor, new Event(), 1);
+  };
+  assert.equal(typeof typed, "function");
+});
