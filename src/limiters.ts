@@ -16,9 +16,9 @@
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
 import { currentTaskOrNull } from "./tasks.js";
-import { CancelledError, InvalidStateError } from "./errors.js";
+import { InvalidStateError } from "./errors.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
-import { Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, startWait, type Waiter, WaiterList } from "./waiters.js";
+import { abortedAtStart, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, startWait, type Waiter, WaiterList } from "./waiters.js";
 import type { Acquirable, SignalOptions } from "./locks.js";
 import type { Loop, TimerHandle } from "./loop.js";
 
@@ -78,7 +78,7 @@ export class RWLock {
   /** @internal */
   _acquire(kind: number, options: SignalOptions | undefined, side: string): Promise<true> {
     const signal = startWait(options, side, "acquire");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (this._free(kind)) {
       if (kind === READ) this._readers++;
       else this._writer = true;
@@ -321,7 +321,7 @@ export class CapacityLimiter {
       return Promise.reject(new InvalidStateError("CapacityLimiter.acquire(): this borrower already holds or waits for a token"));
     }
     const started = startWait(options, "CapacityLimiter", "acquire");
-    if (started instanceof CancelledError) return Promise.reject(started);
+    if (abortedAtStart(started)) return Promise.reject(started);
     if (!this.locked()) {
       this._borrowers.set(borrower, HOLDING);
       this._borrowed++;
@@ -528,7 +528,7 @@ export class RateLimiter {
    */
   acquire(options?: SignalOptions): Promise<true> {
     const signal = startWait(options, "RateLimiter", "acquire");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     const loop = runningLoop();
     const now = loop.time();
     const w = this._waiters;

@@ -24,7 +24,7 @@ import { runningLoop } from "./context.js";
 import { BrokenBarrierError, CancelledError, InvalidStateError } from "./errors.js";
 import { PENDING, throwAtCall } from "./futures.js";
 import { checkCount, checkFunction, describe, signalOf } from "./internal/validate.js";
-import { Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, startWait, type Waiter, WaiterList } from "./waiters.js";
+import { abortedAtStart, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, startWait, type Waiter, WaiterList } from "./waiters.js";
 
 export { Held } from "./waiters.js";
 
@@ -90,7 +90,7 @@ export class Lock implements Acquirable {
    */
   acquire(options?: SignalOptions): Promise<true> {
     const signal = startWait(options, "Lock", "acquire");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (this._tryAcquire()) return RESOLVED_TRUE;
     return (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal);
   }
@@ -135,7 +135,7 @@ export class Lock implements Acquirable {
   run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, "Lock.run", "fn");
     const signal = startWait(options, "Lock", "run");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (this._tryAcquire()) return runTaken(this, fn);
     // Waiting: the waiter resolves with `fn` itself, so no closure is kept per waiter.
     const waiting = (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal, fn);
@@ -222,7 +222,7 @@ export class Event {
    */
   wait(options?: SignalOptions): Promise<true> {
     const signal = startWait(options, "Event", "wait");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (this._value) return RESOLVED_TRUE;
     return this._waitSlow(signal);
   }
@@ -295,7 +295,7 @@ export class Condition implements Acquirable {
       throw new InvalidStateError("Condition.wait(): the lock is not acquired");
     }
     const signal = startWait(options, "Condition", "wait"); // raises with the lock still held, as after any raise from wait()
-    if (signal instanceof CancelledError) throw signal;
+    if (abortedAtStart(signal)) throw signal;
     const notified = this._waiters.add(runningLoop(), signal); // removed from the list when it ends
     this._lock.release();
     let failed = false;
@@ -421,7 +421,7 @@ export class Semaphore implements Acquirable {
    */
   acquire(options?: SignalOptions): Promise<true> {
     const signal = startWait(options, this, "acquire");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (!this.locked()) {
       this._value--;
       return RESOLVED_TRUE;
@@ -450,7 +450,7 @@ export class Semaphore implements Acquirable {
   run<R>(fn: () => R | PromiseLike<R>, options?: SignalOptions): Promise<Awaited<R>> {
     checkFunction(fn, `${this.constructor.name}.run`, "fn");
     const signal = startWait(options, this, "run");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (!this.locked()) {
       this._value--;
       return runTaken(this, fn);
@@ -569,7 +569,7 @@ export class Barrier {
    */
   async wait(options?: SignalOptions): Promise<number> {
     const signal = startWait(options, "Barrier", "wait");
-    if (signal instanceof CancelledError) throw signal;
+    if (abortedAtStart(signal)) throw signal;
     const opts = signal === undefined ? undefined : { signal };
     const cond = this._cond;
     await cond.acquire(opts);

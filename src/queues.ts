@@ -15,11 +15,11 @@
  */
 import { inspect } from "node:util";
 import { runningLoop } from "./context.js";
-import { CancelledError, InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
+import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Deque } from "./internal/ring.js";
 import { checkCount, describe } from "./internal/validate.js";
 import { throwAtCall } from "./futures.js";
-import { RESOLVED_VOID, startWait, type Waiter, WaiterList } from "./waiters.js";
+import { abortedAtStart, RESOLVED_VOID, startWait, type Waiter, WaiterList } from "./waiters.js";
 import { Event, type SignalOptions } from "./locks.js";
 
 /**
@@ -122,7 +122,7 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   put(item: T, options?: SignalOptions): Promise<void> {
     const signal = startWait(options, this, "put");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (!this._isShutdown && !this.full()) {
       try {
         this._putNowait(item);
@@ -174,7 +174,7 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   get(options?: SignalOptions): Promise<T> {
     const signal = startWait(options, this, "get");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (this._size() > 0) {
       try {
         return Promise.resolve(this._getNowait());
@@ -228,7 +228,7 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   join(options?: SignalOptions): Promise<void> {
     const signal = startWait(options, this, "join");
-    if (signal instanceof CancelledError) return Promise.reject(signal);
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (this._unfinished === 0) return RESOLVED_VOID;
     return this._joinSlow(signal);
   }

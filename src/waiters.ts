@@ -303,10 +303,22 @@ export function abortedError(signal: AbortSignal): CancelledError {
  * common call — no options, or options with a live signal — allocates nothing.
  */
 export function startWait(options: { signal?: AbortSignal } | undefined, owner: string | object, method: string): AbortSignal | undefined | CancelledError {
-  if (options === undefined) {
-    throwAtCall();
-    return undefined;
-  }
+  // Kept tiny so that it inlines into every caller, even callers inlined into their own callers.
+  if (options !== undefined) return startWaitWith(options, owner, method);
+  throwAtCall();
+  return undefined;
+}
+
+/**
+ * Whether `startWait`'s result ends the call: it is the `CancelledError` of an already aborted
+ * signal. (Tested this way, not with `instanceof CancelledError`, which measured ~15 ns per call on
+ * the no-options path; `undefined` is the common case and is ruled out first.)
+ */
+export function abortedAtStart(started: AbortSignal | CancelledError | undefined): started is CancelledError {
+  return started !== undefined && !(started instanceof AbortSignal);
+}
+
+function startWaitWith(options: { signal?: AbortSignal }, owner: string | object, method: string): AbortSignal | undefined | CancelledError {
   if (options === null || typeof options !== "object") checkOptions(options, callName(owner, method)); // throws
   const signal = options.signal;
   if (signal !== undefined) {
