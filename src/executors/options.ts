@@ -5,7 +5,7 @@
  * @module
  */
 import type { ResourceLimits, TransferListItem } from "node:worker_threads";
-import { checkIntAtLeast, checkMs, checkPositive, describe } from "../internal/validate.js";
+import { checkIntAtLeast, checkMs, checkOptions, checkPositive, describe } from "../internal/validate.js";
 import { checkEntry, fnEntry } from "./functions.js";
 import type { FnDef } from "./protocol.js";
 
@@ -179,9 +179,7 @@ const MIN_STACK_MB = 0.5;
 
 /** @internal Checks `options` of executor class `kind` (each problem named) and fills in the defaults. */
 export function executorSettings(kind: string, options: ExecutorOptions | undefined, defaultMax: number): Settings {
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`${kind}: \`options\` must be an object, got ${describe(options)}`);
-  }
+  checkOptions(options, kind);
   const o = options ?? {};
   const max = o.maxWorkers ?? defaultMax;
   checkIntAtLeast(max, kind, "maxWorkers", 1);
@@ -245,7 +243,7 @@ export function jobTimeout(options: JobOptions | undefined, fallback: number | n
 
 /** @internal `map`'s options, checked. */
 export function mapSettings(options: ExecutorMapOptions | undefined, maxWorkers: number): { chunksize: number; buffersize: number; timeout: number | null } {
-  if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`Executor.map: \`options\` must be an object, got ${describe(options)}`);
+  checkOptions(options, "Executor.map");
   const chunksize = options?.chunksize ?? 1;
   checkIntAtLeast(chunksize, "Executor.map", "chunksize", 1);
   const buffersize = options?.buffersize ?? Math.max(64, 4 * maxWorkers);

@@ -33,7 +33,7 @@ import { availableParallelism } from "node:os";
 import type { TransferListItem } from "node:worker_threads";
 import { runningLoop } from "../context.js";
 import { BrokenExecutorError, InvalidStateError } from "../errors.js";
-import { describe as describeValue } from "../internal/validate.js";
+import { checkItems, checkOptions, describe as describeValue } from "../internal/validate.js";
 import { checkEntry, fnEntry, type FnEntry } from "./functions.js";
 import { ExecutorFuture, QUEUED, STOPPED, type JobOwner } from "./future.js";
 import { mapChunks } from "./map.js";
@@ -195,9 +195,7 @@ export abstract class Executor implements AsyncDisposable {
    */
   map<T, R>(fn: (item: T) => R, items: Iterable<T> | AsyncIterable<T>, options?: ExecutorMapOptions): AsyncGenerator<Awaited<R>, void, undefined> {
     const entry = fnEntry(fn, "Executor.map");
-    if (items === null || items === undefined || (typeof (items as Iterable<T>)[Symbol.iterator] !== "function" && typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] !== "function")) {
-      throw new TypeError(`Executor.map: \`items\` must be an iterable or async iterable, got ${describeValue(items)}`);
-    }
+    checkItems(items, "Executor.map", "`items` must be an iterable or async iterable");
     const { chunksize, buffersize, timeout } = mapSettings(options, this._settings.maxWorkers);
     this._checkOpen();
     const deadline = timeout === null ? Infinity : performance.now() + timeout;
@@ -219,7 +217,7 @@ export abstract class Executor implements AsyncDisposable {
    * ```
    */
   async shutdown(options?: ShutdownOptions): Promise<void> {
-    if (options !== undefined && (options === null || typeof options !== "object")) throw new TypeError(`Executor.shutdown: \`options\` must be an object, got ${describeValue(options)}`);
+    checkOptions(options, "Executor.shutdown");
     const wait = options?.wait ?? true;
     const cancelFutures = options?.cancelFutures ?? false;
     if (this._state === RUNNING) this._state = SHUT_DOWN;
