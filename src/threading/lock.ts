@@ -33,6 +33,7 @@ import {
   queueLength,
   registerReviver,
   SEQ,
+  SLEEPERS,
   RESOLVED_TRUE,
   STATE,
   taskKey,
@@ -133,7 +134,7 @@ function releaseSlow(w: Int32Array, what: string): void {
   // Free, nobody queued: one blocked acquirer is enough to wake (it competes; the others stay
   // asleep, as with a futex mutex). A ticket taken meanwhile reads STATE after taking it: it sees
   // the lock free. (Write, then read: the taker and we cannot both miss each other.)
-  Atomics.notify(w, SEQ, queued(w) ? Infinity : 1);
+  if (Atomics.load(w, SLEEPERS) !== 0) Atomics.notify(w, SEQ, queued(w) ? Infinity : 1);
 }
 
 /**

@@ -2,8 +2,9 @@
  * `Queue` across threads: a bounded multi-producer multi-consumer FIFO of structured-cloned items,
  * held in a byte ring on a SharedArrayBuffer.
  *
- * Each item is serialized with `v8.serialize` (structured clone: what `postMessage` accepts) at
- * `put` — so an item that cannot be cloned fails the `put`, not the consumer — and stored as a
+ * Each item is encoded at `put` (codec.ts: a fast form for plain data, else `v8.serialize`, with
+ * structured-clone semantics either way) — so an item that cannot be cloned fails the `put`, not
+ * the consumer — and stored as a
  * record `[u32 length][bytes]` in the ring (copied in two parts where it wraps). A short spin lock
  * (word A) guards the ring's head, tail and counts for the few instructions of a copy; nobody waits
  * while holding it. Waiters sleep on SEQ like every primitive here; every put/get bumps it.
@@ -16,9 +17,9 @@
  * @module
  */
 import { inspect } from "node:util";
-import { deserialize, serialize } from "node:v8";
 import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { describe } from "../internal/validate.js";
+import { decode, encode } from "./codec.js";
 import {
   A,
   abortedNow,
@@ -119,7 +120,7 @@ class GetWait implements WaitOp<unknown> {
     unlockSpin(w);
     if (rec !== null) {
       wake(w);
-      return deserialize(rec);
+      return decode(rec);
     }
     if (down !== 0) throw new QueueShutDown("Queue.get(): the queue is shut down and empty");
     return NOT_YET;
@@ -250,7 +251,7 @@ export class Queue<T = unknown> {
   }
 
   private _encode(item: T, what: string): Uint8Array {
-    const data = serialize(item); // throws DataCloneError for what cannot be cloned: the put fails
+    const data = encode(item); // throws DataCloneError for what cannot be cloned: the put fails
     if (data.length + 4 > this._p.bytes.length) {
       throw new RangeError(`${what}: the item takes ${data.length} bytes serialized, more than the queue's buffer holds (${this._p.bytes.length - 4}); make the queue with a larger \`bufferSize\``);
     }

@@ -13,6 +13,7 @@
  * | SEQ | bumped (and notified) whenever a waiter may be able to go on: every wait sleeps on it |
  * | NEXT, HEAD | the ticket queue (below) |
  * | A..D | per primitive (RLock owner, barrier generation, …) |
+ * | SLEEPERS | sleepers on SEQ: a waker skips `Atomics.notify` (a global mutex in V8) when there are none |
  * | HDR.. | the ticket ring ({@link SLOTS} words) |
  *
  * ## FIFO: the ticket queue
@@ -54,7 +55,9 @@ export const A = 4;
 export const B = 5;
 export const C = 6;
 export const D = 7;
-export const HDR = 8;
+/** How many sleep (or have an `Atomics.waitAsync` pending) on SEQ: wakers notify only when some do. */
+export const SLEEPERS = 8;
+export const HDR = 9;
 /** Ticket ring entries (a power of two): at most this many waiters queue at once per primitive. */
 export const SLOTS = 256;
 const MASK = SLOTS - 1;
@@ -174,11 +177,18 @@ export function abandon(w: Int32Array, t: number): boolean {
   }
 }
 
-/** Tells every sleeper on `w` to look again. */
+/**
+ * Tells every sleeper on `w` to look again. A sleeper counts itself in SLEEPERS *before* it sleeps
+ * on SEQ's old value; a waker bumps SEQ *before* it reads SLEEPERS: so either the waker sees the
+ * sleeper and notifies, or the sleeper's wait sees the new SEQ and returns at once.
+ */
 export function wake(w: Int32Array): void {
   Atomics.add(w, SEQ, 1);
-  Atomics.notify(w, SEQ);
+  if (Atomics.load(w, SLEEPERS) !== 0) Atomics.notify(w, SEQ);
 }
+
+/** Spins before sleeping (iterations): a hand-off a few µs away is cheaper seen awake than woken from a futex. */
+const SPIN = 2000;
 
 // ------------------------------------------------------------------------------ identity
 
@@ -258,12 +268,14 @@ export function blockUntil<R>(w: Int32Array, op: WaitOp<R>, deadline: number): R
     const s = Atomics.load(w, SEQ);
     const r = op.attempt();
     if (r !== NOT_YET) return r;
-    if (deadline === Infinity) Atomics.wait(w, SEQ, s);
-    else {
-      const rest = deadline - performance.now();
-      if (rest <= 0) return op.giveUp(false);
-      Atomics.wait(w, SEQ, s, rest);
-    }
+    let i = 0;
+    while (i < SPIN && Atomics.load(w, SEQ) === s) i++;
+    if (i < SPIN) continue; // something changed: look again
+    const rest = deadline === Infinity ? Infinity : deadline - performance.now();
+    if (rest <= 0) return op.giveUp(false);
+    Atomics.add(w, SLEEPERS, 1);
+    Atomics.wait(w, SEQ, s, rest);
+    Atomics.sub(w, SLEEPERS, 1);
   }
 }
 
@@ -295,6 +307,7 @@ class AsyncWait<R> {
   private _live = true;
   private readonly _loop: Loop;
   readonly step: () => void;
+  private readonly _resume: () => void;
 
   constructor(
     owner: object,
@@ -305,6 +318,10 @@ class AsyncWait<R> {
     const loop = (this._loop = runningLoop());
     this.fut = new WaiterFuture<R>(loop, owner);
     this.step = () => this._step();
+    this._resume = () => {
+      Atomics.sub(this._w, SLEEPERS, 1);
+      this._step();
+    };
     loop._nDetached++; // something outside the loop can wake it: run()'s deadlock detection must wait
     keepAlive(1);
     this.fut._addEntry(this);
@@ -350,11 +367,13 @@ class AsyncWait<R> {
         this.fut.setResult(r);
         return;
       }
+      Atomics.add(w, SLEEPERS, 1);
       const res = atomicsWaitAsync(w, SEQ, s, rest);
       if (res.async) {
-        void res.value.then(this.step);
+        void res.value.then(this._resume);
         return;
       }
+      Atomics.sub(w, SLEEPERS, 1);
     }
   }
 }
