@@ -2,7 +2,8 @@
  * A minimal bounded channel for the iteration stages: `put` waits while full, `get` waits while
  * empty, `close(error?)` ends it. Its waiters are the primitives' (`waiters.ts`), so every wait is a
  * cancellation point, and a waiter woken but cancelled before it ran passes the wake-up on.
- * @internal
+ * Internal: not part of the package's public API.
+ * @module
  */
 import { inspect } from "node:util";
 import { Deque } from "./internal/ring.js";

@@ -15,7 +15,11 @@
  * - `nCancelled`: those among them whose future was cancelled (Lock's "all waiters cancelled" fast
  *   path, Semaphore's `locked()`);
  * - `nWoken`: those among them that were woken (their future has a result) but have not run yet.
- * @internal
+ *
+ * It sits beside the primitives (layer 5 of ARCHITECTURE.md), not in `internal/`: it builds on
+ * futures, tasks and the ambient task. Internal: not part of the package's public API (except
+ * {@link Held}, which `locks.ts` re-exports).
+ * @module
  */
 import { inspect } from "node:util";
 import { CancelledError } from "./errors.js";
