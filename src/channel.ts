@@ -6,6 +6,7 @@
  * @module
  */
 import { inspect } from "node:util";
+import { type DescribeOptions, FULL } from "./internal/describe.js";
 import { Deque } from "./internal/ring.js";
 import type { Loop } from "./loop.js";
 import { type Waiter, WaiterList } from "./waiters.js";
@@ -63,8 +64,14 @@ export class Channel<T> {
     this.putters.wakeAll(undefined);
   }
 
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
     return `<Channel ${this.closed ? "closed" : "open"} items=${this._items.length}/${this._capacity}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 

@@ -11,6 +11,7 @@ import { CancelledError, InvalidStateError, TimeoutError } from "./errors.js";
 import { type DoneEntry, Future, PENDING, throwAtCall } from "./futures.js";
 import { checkOptionalDelay, checkOptions, describe, isThenable } from "./internal/validate.js";
 import { Deque } from "./internal/ring.js";
+import { type DescribeOptions, FULL, show } from "./internal/describe.js";
 import type { Loop, TimerHandle } from "./loop.js";
 import { timeout } from "./timeouts.js";
 import { expectAwait } from "./internal/track.js";
@@ -130,8 +131,12 @@ export class GatheringFuture<T> extends Future<T> implements DoneEntry {
     }
   }
 
-  override [inspect.custom](): string {
-    return `<GatheringFuture ${this._stateText()} children=${this._children.length} finished=${this._nfinished}>`;
+  /** @internal Its children's states, by their own describers (the first 10). */
+  override _describe(o: DescribeOptions): string {
+    const kids = this._children;
+    const shown = kids.slice(0, 10).map((c) => show(c, o));
+    if (kids.length > 10) shown.push(`… ${kids.length - 10} more`);
+    return `<GatheringFuture ${this._stateText(o)} finished=${this._nfinished}/${kids.length} children=[${shown.join(", ")}]>`;
   }
 }
 
@@ -323,6 +328,16 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>>, DoneEntry {
     this._wake();
   }
 
+  /** @internal Its describer (see internal/describe.ts): futures still running, and done but not yet taken. */
+  _describe(_o: DescribeOptions): string {
+    return `<asCompleted pending=${this._todo.size} ready=${this._done.length}${this._timer !== null ? " timed" : ""}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
+  }
+
   private _onTimeout(): void {
     this._timer = null;
     for (const f of this._todo) f._removeEntry(this);
@@ -446,8 +461,9 @@ export class ShieldFuture<T> extends Future<T> {
     super(loop);
   }
 
-  override [inspect.custom](): string {
-    return `<ShieldFuture ${this._stateText()} inner=${inspect(this._inner)}>`;
+  /** @internal */
+  override _describe(o: DescribeOptions): string {
+    return `<ShieldFuture ${this._stateText(o)} inner=${show(this._inner, o)}>`;
   }
 }
 

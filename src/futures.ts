@@ -14,6 +14,7 @@ import { inspect } from "node:util";
 import { ambientTask, type AmbientTask, runOutsideTask, runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { checkFunction, describe } from "./internal/validate.js";
+import { countText, type DescribeOptions, FULL, show, showError } from "./internal/describe.js";
 import { creationStackOf, noteAwaited, noteDone, trackCreation, untrack } from "./internal/track.js";
 import { type ExceptionContext, type Loop, registerFutureFactory } from "./loop.js";
 
@@ -464,28 +465,24 @@ export class Future<T> implements PromiseLike<T> {
     return this._cb0 !== null ? 1 : this._cbs === null ? 0 : this._cbs.length;
   }
 
-  /** @internal */
-  _stateText(): string {
+  /** @internal The state word and its details: `pending waiters=1`, `finished result=3` (redacted: no result). */
+  _stateText(o: DescribeOptions = FULL): string {
     const s = this._state;
-    if (s === PENDING) {
-      const n = this._callbackCount();
-      return n > 0 ? `pending waiters=${n}` : "pending";
-    }
-    if (s === RESOLVED) return `finished result=${inspect(this._result, { depth: 0, breakLength: Infinity })}`;
-    if (s === REJECTED) return `finished exception=${describeError(this._exception)}`;
+    if (s === PENDING) return "pending" + countText("waiters", this._callbackCount());
+    if (s === RESOLVED) return o.redact ? "finished" : `finished result=${show(this._result, o)}`;
+    if (s === REJECTED) return `finished exception=${showError(this._exception, o)}`;
     return "cancelled";
+  }
+
+  /** @internal This future's describer (see internal/describe.ts); subclasses add their own state. */
+  _describe(o: DescribeOptions): string {
+    return `<${this.constructor.name} ${this._stateText(o)}>`;
   }
 
   /** @internal */
   [inspect.custom](): string {
-    return `<${this.constructor.name} ${this._stateText()}>`;
+    return this._describe(FULL);
   }
-}
-
-/** `Name('message')`, asyncio-style, for inspect output. @internal */
-export function describeError(e: unknown): string {
-  if (e instanceof Error) return `${e.name}(${JSON.stringify(e.message)})`;
-  return inspect(e, { depth: 0 });
 }
 
 /** Runs one done-callback entry of `this` future. */
@@ -526,8 +523,8 @@ export class WaiterFuture<T> extends Future<T> {
     super(loop);
   }
 
-  override [inspect.custom](): string {
-    return this._state === PENDING ? inspect(this._owner) : super[inspect.custom]();
+  override _describe(o: DescribeOptions): string {
+    return this._state === PENDING ? show(this._owner, o) : super._describe(o);
   }
 }
 

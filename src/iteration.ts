@@ -14,6 +14,7 @@ import { CancelledError, ExceptionGroup } from "./errors.js";
 import { throwAtCall, WaiterFuture } from "./futures.js";
 import { Deque } from "./internal/ring.js";
 import { checkConcurrency, checkFunction, checkItems, checkOptions, checkSignal, describe } from "./internal/validate.js";
+import { type DescribeOptions, FULL } from "./internal/describe.js";
 import type { Loop } from "./loop.js";
 import { taskGroup, type TaskGroup } from "./taskgroups.js";
 import { currentTaskOrNull, type Task } from "./tasks.js";
@@ -367,8 +368,14 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
     return this;
   }
 
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
     return `<imap ${this.finished ? "finished" : this.bg === null ? "not started" : "running"} inWindow=${this.inWindow}/${this.concurrency} ready=${this.ordered ? this.byIndex.size : this.fifo.length}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 

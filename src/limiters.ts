@@ -18,6 +18,7 @@ import { runningLoop } from "./context.js";
 import { currentTaskOrNull } from "./tasks.js";
 import { InvalidStateError } from "./errors.js";
 import { checkCount, checkFunction, checkOptions, describe, signalOf } from "./internal/validate.js";
+import { type DescribeOptions, FULL, show } from "./internal/describe.js";
 import { abortedAtStart, Held, holdAfter, RESOLVED_TRUE, type Releasable, runHeld, startWait, type Waiter, WaiterList } from "./waiters.js";
 import type { Acquirable, SignalOptions } from "./locks.js";
 import type { Loop, TimerHandle } from "./loop.js";
@@ -121,11 +122,16 @@ export class RWLock {
     }
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
     const state = this._writer ? "writing" : this._readers > 0 ? `reading readers=${this._readers}` : "unlocked";
     const n = this._waiters?.nIn ?? 0;
     return `<RWLock ${state}${n > 0 ? ` waiters=${n}` : ""}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 
@@ -188,9 +194,14 @@ export class RWLockSide implements Acquirable {
     return holdAfter(this, this.acquire(options));
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(o: DescribeOptions): string {
+    return `<${this._name} of ${show(this.rwlock, o)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    return `<${this._name} of ${inspect(this.rwlock)}>`;
+    return this._describe(FULL);
   }
 }
 
@@ -229,9 +240,14 @@ export interface CapacityLimiterStatistics {
 export class Borrow {
   /** The task that borrowed, or null outside tasks. */
   readonly task = currentTaskOrNull();
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
+    return `<Borrow by ${this.task === null ? "no task" : JSON.stringify(this.task.name)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    return `<Borrow by ${this.task === null ? "no task" : JSON.stringify(this.task.name)}>`;
+    return this._describe(FULL);
   }
 }
 
@@ -385,10 +401,27 @@ export class CapacityLimiter {
     return holdAfter(new Giver(this, borrower), this.acquire({ signal: signalOf(options, "CapacityLimiter.hold"), borrower }));
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(o: DescribeOptions): string {
+    const n = this._waiters?.nPending ?? 0;
+    // Who holds the tokens, by name (a task's, or the borrower's class): the first 5.
+    const holders: string[] = [];
+    for (const [b, s] of this._borrowers) {
+      if (s !== HOLDING) continue;
+      if (holders.length === 5) {
+        holders.push("…");
+        break;
+      }
+      const who = b instanceof Borrow ? b.task : b; // the default borrower stands for its task
+      const name = (who as { name?: unknown } | null)?.name;
+      holders.push(typeof name === "string" ? JSON.stringify(name) : show(b, o));
+    }
+    return `<CapacityLimiter borrowed=${this._borrowed}/${this._total}${n > 0 ? ` waiters=${n}` : ""}${holders.length > 0 ? ` holders=[${holders.join(", ")}]` : ""}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    const n = this._waiters?.nPending ?? 0;
-    return `<CapacityLimiter borrowed=${this._borrowed}/${this._total}${n > 0 ? ` waiters=${n}` : ""}>`;
+    return this._describe(FULL);
   }
 }
 
@@ -414,8 +447,14 @@ class Giver implements Releasable {
   release(): void {
     this.limiter.release(this.borrower);
   }
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(o: DescribeOptions): string {
+    return show(this.limiter, o);
+  }
+
+  /** @internal */
   [inspect.custom](): string {
-    return inspect(this.limiter);
+    return this._describe(FULL);
   }
 }
 
@@ -585,10 +624,15 @@ export class RateLimiter {
     return runAfter(this.acquire(options), fn);
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
     const n = this._waiters?.nPending ?? 0;
     return `<RateLimiter ${this._limit}/${this._interval}ms burst=${this._burst}${n > 0 ? ` waiters=${n}` : ""}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 

@@ -24,6 +24,7 @@ import { runningLoop } from "./context.js";
 import { BrokenBarrierError, CancelledError, InvalidStateError } from "./errors.js";
 import { PENDING, throwAtCall } from "./futures.js";
 import { checkCount, checkFunction, describe, signalOf } from "./internal/validate.js";
+import { type DescribeOptions, FULL } from "./internal/describe.js";
 import { abortedAtStart, Held, holdAfter, makeRunCont, plainResume, RESOLVED_TRUE, type Releasable, runHeld, runTaken, startWait, type Waiter, WaiterList } from "./waiters.js";
 
 export { Held } from "./waiters.js";
@@ -158,9 +159,14 @@ export class Lock implements Acquirable {
     return holdAfter(this, this.acquire(options));
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
+    return `<Lock ${this._locked ? "locked" : "unlocked"}${waitersText(this._waiters?.nIn ?? 0)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    return `<Lock ${this._locked ? "locked" : "unlocked"}${waitersText(this._waiters?.nIn ?? 0)}>`;
+    return this._describe(FULL);
   }
 }
 
@@ -231,9 +237,14 @@ export class Event {
     return (this._waiters ??= new WaiterList(this, plainResume)).add(runningLoop(), signal);
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
+    return `<Event ${this._value ? "set" : "unset"}${waitersText(this._waiters?.nIn ?? 0)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    return `<Event ${this._value ? "set" : "unset"}${waitersText(this._waiters?.nIn ?? 0)}>`;
+    return this._describe(FULL);
   }
 }
 
@@ -370,9 +381,14 @@ export class Condition implements Acquirable {
     return holdAfter(this, this.acquire(options));
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
+    return `<Condition ${this._lock._locked ? "locked" : "unlocked"}${waitersText(this._waiters.nIn)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    return `<Condition ${this._lock._locked ? "locked" : "unlocked"}${waitersText(this._waiters.nIn)}>`;
+    return this._describe(FULL);
   }
 }
 
@@ -465,10 +481,15 @@ export class Semaphore implements Acquirable {
     return holdAfter(this, this.acquire(options));
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
     const state = this.locked() ? "locked" : `unlocked value=${this._value}`;
     return `<${this.constructor.name} ${state}${waitersText(this._waiters?.nIn ?? 0)}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 
@@ -634,9 +655,14 @@ export class Barrier {
     }
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
     const s = this._state;
     return `<Barrier ${BARRIER_STATES[s]}${s === BROKEN ? "" : ` waiters=${this.nWaiting}/${this._parties}`}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }

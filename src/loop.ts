@@ -43,6 +43,7 @@ import {
 import { InvalidStateError } from "./errors.js";
 import { TimerQueue, type HeapItem } from "./internal/heap.js";
 import { CallRing, type Slot } from "./internal/ring.js";
+import { type DescribeOptions, FULL, msText } from "./internal/describe.js";
 import { clampDelay, LongTimeout } from "./internal/timers.js";
 import { channels, creationStackOf, registerLoop, reportForgotten, unregisterLoop, type TrackedLoop } from "./internal/track.js";
 import { checkDelay, checkFunction, checkWhen } from "./internal/validate.js";
@@ -195,14 +196,19 @@ export class Handle {
     }
   }
 
+  /** @internal Its describer (see internal/describe.ts): the callback's name, never its arguments. */
+  _describe(_o: DescribeOptions): string {
+    return `<${this.constructor.name} ${this._fields()}>`.replace(/ >$/, ">");
+  }
+
   /** @internal */
-  protected _describe(): string {
+  protected _fields(): string {
     return `${this._cancelled ? "cancelled " : ""}${this._cb === null ? "" : describeFn(this._cb)}`;
   }
 
   /** @internal */
   [inspect.custom](): string {
-    return `<${this.constructor.name} ${this._describe()}>`.replace(/ >$/, ">");
+    return this._describe(FULL);
   }
 }
 
@@ -267,8 +273,8 @@ export class TimerHandle extends Handle implements TimerItem {
   }
 
   /** @internal */
-  protected override _describe(): string {
-    return `when=${Math.round(this._when * 1000) / 1000} ${super._describe()}`;
+  protected override _fields(): string {
+    return `when=${msText(this._when)} ${super._fields()}`;
   }
 }
 
@@ -925,11 +931,16 @@ export class Loop {
     }
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts): state and counts only. */
+  _describe(_o: DescribeOptions): string {
     const state = this._closed ? "closed" : this._active ? "running" : "idle";
     const timers = this._timers.size - this._cancelledTimers;
     return `<Loop ${state} clock=${this._virtual ? "virtual" : "real"} time=${Math.round(this.time())} ready=${this._ready.length} timers=${timers} tasks=${this._tasks?.size ?? 0}${this._debug ? " debug" : ""}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 

@@ -18,6 +18,7 @@ import { runningLoop } from "./context.js";
 import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Deque } from "./internal/ring.js";
 import { checkCount, describe } from "./internal/validate.js";
+import { type DescribeOptions, FULL } from "./internal/describe.js";
 import { throwAtCall } from "./futures.js";
 import { abortedAtStart, RESOLVED_VOID, startWait, type Waiter, WaiterList } from "./waiters.js";
 import { Event, type SignalOptions } from "./locks.js";
@@ -271,11 +272,12 @@ export class Queue<T> implements AsyncIterable<T> {
     return new QueueIterator(this);
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts): sizes and waiters; the first items unless redacted. */
+  _describe(o: DescribeOptions): string {
     let s = `<${this.constructor.name} maxsize=${this._maxsize}`;
     const n = this._size();
-    if (n > 0) s += ` qsize=${n} items=${inspect(this._snapshot().slice(0, 10), { depth: 0, breakLength: Infinity })}`;
+    if (n > 0) s += ` qsize=${n}`;
+    if (n > 0 && !o.redact) s += ` items=${inspect(this._snapshot().slice(0, 10), { depth: 0, breakLength: Infinity })}`;
     const g = this._getters.nIn;
     const p = this._putters.nIn;
     if (g > 0) s += ` getters=${g}`;
@@ -283,6 +285,11 @@ export class Queue<T> implements AsyncIterable<T> {
     if (this._unfinished > 0) s += ` unfinished=${this._unfinished}`;
     if (this._isShutdown) s += " shutdown";
     return s + ">";
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 

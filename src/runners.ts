@@ -8,6 +8,7 @@ import { isMainThread } from "node:worker_threads";
 import { enclosingTaskOrLoop, onDefaultLoop } from "./context.js";
 import { CancelledError, DeadlockError, InvalidStateError, KeyboardInterrupt } from "./errors.js";
 import { checkDelay, checkFunction, checkOptions } from "./internal/validate.js";
+import { type DescribeOptions, FULL, show } from "./internal/describe.js";
 import { creationStackOf } from "./internal/track.js";
 import { Loop, type LoopOptions } from "./loop.js";
 import { pendingTasks, type Task } from "./tasks.js";
@@ -181,9 +182,14 @@ export class Runner implements AsyncDisposable {
     await this.close();
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(o: DescribeOptions): string {
+    return `<Runner ${this._closed ? "closed" : this._running ? "running" : "idle"}${this._loop === null ? "" : " " + show(this._loop, o)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    return `<Runner ${this._closed ? "closed" : this._running ? "running" : "idle"}${this._loop === null ? "" : " " + inspect(this._loop)}>`;
+    return this._describe(FULL);
   }
 }
 

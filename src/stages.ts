@@ -11,6 +11,7 @@ import { runningLoop } from "./context.js";
 import { Future, throwAtCall, WaiterFuture } from "./futures.js";
 import { Channel, CLOSED } from "./channel.js";
 import { checkConcurrency, checkDelay, checkFunction, checkItems, checkOptions, describe } from "./internal/validate.js";
+import { type DescribeOptions, FULL, show } from "./internal/describe.js";
 import { Puller, type Items } from "./iteration.js";
 import { RateLimiter } from "./limiters.js";
 import type { Loop } from "./loop.js";
@@ -93,8 +94,14 @@ class Pumped<Out> implements AsyncIterableIterator<Out> {
     return this;
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(o: DescribeOptions): string {
+    return `<${this.label} ${this.pumps === null ? "not started" : `pumps=${this.live}`} ${show(this.chan, o)}>`;
+  }
+
+  /** @internal */
   [inspect.custom](): string {
-    return `<${this.label} ${this.pumps === null ? "not started" : `pumps=${this.live}`} ${inspect(this.chan)}>`;
+    return this._describe(FULL);
   }
 }
 

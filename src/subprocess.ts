@@ -28,6 +28,7 @@ import { gather } from "./combinators.js";
 import { cancelOnAbort, Future, throwAtCall } from "./futures.js";
 import { LongTimeout } from "./internal/timers.js";
 import { checkDelay, checkOptions, describe, signalOf } from "./internal/validate.js";
+import { type DescribeOptions, FULL } from "./internal/describe.js";
 import { abortedError, plainResume, WaiterList } from "./waiters.js";
 import type { Loop } from "./loop.js";
 import { checkLimit, DEFAULT_LIMIT, StreamReader } from "./streams/reader.js";
@@ -246,7 +247,7 @@ async function start(p: Prepared, file: string, args: readonly string[], label: 
   const loop = runningLoop();
   const child = spawn(file, args, { stdio: p.stdio, ...p.spawnOptions });
   const proc = new Subprocess(child, loop, p, label);
-  const owner = { [inspect.custom]: () => `<starting ${JSON.stringify(label)}>` };
+  const owner = { _describe: (o: DescribeOptions) => `<starting ${commandText(label, o)}>` }; // a describer (see internal/describe.ts)
   try {
     await untilEvent(loop, child, "spawn", owner, p.signal, Infinity, unreachable, () => proc._signalNow("SIGKILL"));
   } catch (e) {
@@ -480,14 +481,28 @@ export class Subprocess implements AsyncDisposable {
     this._closePipes();
   }
 
+  /** @internal Its describer (see internal/describe.ts); redacted, the program without its arguments. */
+  _describe(o: DescribeOptions): string {
+    const state = this._returncode === null ? (this._stopping !== null ? "stopping" : "running") : `returncode=${this._returncode}`;
+    return `<Subprocess pid=${this.pid} ${state} ${commandText(this._label, o)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    const state = this._returncode === null ? (this._stopping !== null ? "stopping" : "running") : `returncode=${this._returncode}`;
-    return `<Subprocess pid=${this.pid} ${state} ${JSON.stringify(this._label.length > 40 ? this._label.slice(0, 37) + "..." : this._label)}>`;
+    return this._describe(FULL);
   }
 }
 
 function noop(): void {}
+
+/** A command line for inspect output: cut at 40 characters; redacted, its first word (arguments may hold secrets). */
+function commandText(label: string, o: DescribeOptions): string {
+  if (o.redact) {
+    const sp = label.indexOf(" ");
+    return JSON.stringify(sp < 0 ? label : label.slice(0, sp) + " …");
+  }
+  return JSON.stringify(label.length > 40 ? label.slice(0, 37) + "..." : label);
+}
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
   try {

@@ -15,6 +15,7 @@ import { runningLoop } from "./context.js";
 import { CancelledError, ExceptionGroup, InvalidStateError, KeyboardInterrupt } from "./errors.js";
 import { type DoneEntry, Future, throwAtCall } from "./futures.js";
 import { checkFunction } from "./internal/validate.js";
+import { type DescribeOptions, FULL } from "./internal/describe.js";
 import type { Loop } from "./loop.js";
 import { currentTaskOrNull, type Task, type TaskOptions } from "./tasks.js";
 
@@ -150,10 +151,15 @@ export class TaskGroup implements DoneEntry {
     }
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
     const state = this._finished ? "finished" : this._aborting ? "aborting" : this._exiting ? "exiting" : "active";
     return `<TaskGroup ${state} tasks=${this._tasks.size} errors=${this._errors.length}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 

@@ -40,13 +40,13 @@
  * settles. The ambient current task is entered once per task with AsyncLocalStorage.
  * @module
  */
-import { inspect } from "node:util";
 import { ambientTask, runningLoop, setHandleTask, taskStorage } from "./context.js";
 import { CancelledError, InvalidStateError } from "./errors.js";
 import { setMaxListeners } from "node:events";
 import { Awaiter, type AwaitingTask, CANCELLED, cancelOnAbort, countAtCall, Future, PENDING, REJECTED, RESOLVED, runCallbacksNow, throwAtCall, type Unretrieved } from "./futures.js";
 import { channels, creationStackOf, expectAwait, trackCreation } from "./internal/track.js";
 import { checkDelay, checkOptions, checkSignal, describe, isThenable } from "./internal/validate.js";
+import { type DescribeOptions, FULL, msText, show } from "./internal/describe.js";
 import { type Loop, type PendingTaskList, registerTaskFactory, type SteppingTask, type TimerHandle, type TimerItem } from "./loop.js";
 import type { Slot } from "./internal/ring.js";
 
@@ -497,31 +497,31 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
   }
 
   /** @internal What the task is waiting on, for inspection and deadlock reports. */
-  _waitingOnText(): string {
+  _waitingOnText(o: DescribeOptions = FULL): string {
     const w = this._futWaiter;
-    if (w !== null) return this._moreWaiters === null ? inspect(w) : `${inspect(w)} and ${this._moreWaiters.length} more`;
+    if (w !== null) return this._moreWaiters === null ? show(w, o) : `${show(w, o)} and ${this._moreWaiters.length} more`;
     if (this._detached) return "a foreign promise";
     if (!this._started) return "its first step";
     return "nothing (ready to run)";
   }
 
   /** @internal */
-  override [inspect.custom](): string {
+  override _describe(o: DescribeOptions): string {
     // Tasks can wait on each other in a cycle (a deadlock worth printing): show each one once.
     if (inspecting.has(this as Task<unknown>)) return `<Task name=${JSON.stringify(this.name)} (see above)>`;
     inspecting.add(this as Task<unknown>);
     try {
-      return this._inspect();
+      return this._describeOnce(o);
     } finally {
       inspecting.delete(this as Task<unknown>);
     }
   }
 
-  private _inspect(): string {
-    let s = `<Task ${this._state === PENDING ? "pending" : this._stateText()} name=${JSON.stringify(this.name)}`;
+  private _describeOnce(o: DescribeOptions): string {
+    let s = `<Task ${this._state === PENDING ? "pending" : this._stateText(o)} name=${JSON.stringify(this.name)}`;
     if (this._state === PENDING) {
       if (this._numCancelsRequested > 0) s += ` cancelling=${this._numCancelsRequested}`;
-      if (this._futWaiter !== null) s += ` waiting on ${inspect(this._futWaiter)}`;
+      if (this._futWaiter !== null) s += ` waiting on ${show(this._futWaiter, o)}`;
       else if (this._detached) s += " waiting on a foreign promise";
     }
     return s + ">";
@@ -672,6 +672,12 @@ class SleepFuture<T> extends Future<T> implements TimerItem {
       this._loop._timerCancelled();
     }
     return true;
+  }
+
+  /** @internal Its deadline is its timer's: `when` on the loop clock and the ms left (none for `sleep(Infinity)`). */
+  override _describe(o: DescribeOptions): string {
+    const deadline = this._armed ? ` when=${msText(this._when)} left=${Math.max(0, Math.round(this._when - this._loop.time()))}ms` : this._state === PENDING ? " forever" : "";
+    return `<SleepFuture ${this._stateText(o)}${deadline}>`;
   }
 }
 

@@ -12,6 +12,7 @@ import { runningLoop } from "./context.js";
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.js";
 import { throwAtCall } from "./futures.js";
 import { checkFunction, checkOptionalDelay, checkWhen } from "./internal/validate.js";
+import { type DescribeOptions, FULL, msText } from "./internal/describe.js";
 import type { Handle, Loop } from "./loop.js";
 import { currentTaskOrNull, type Task } from "./tasks.js";
 
@@ -112,10 +113,16 @@ export class Timeout {
     return failed ? exc : undefined;
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(_o: DescribeOptions): string {
+    if (this._when === null) return `<Timeout ${STATE_NAMES[this._state]} when=none>`;
+    const left = this._state === ENTERED ? ` left=${Math.max(0, Math.round(this._when - this._loop.time()))}ms` : "";
+    return `<Timeout ${STATE_NAMES[this._state]} when=${msText(this._when)}${left}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    const when = this._when === null ? "none" : String(Math.round(this._when * 1000) / 1000);
-    return `<Timeout ${STATE_NAMES[this._state]} when=${when}>`;
+    return this._describe(FULL);
   }
 }
 

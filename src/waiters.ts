@@ -28,6 +28,7 @@ import { checkOptions, checkSignal } from "./internal/validate.js";
 import type { Loop } from "./loop.js";
 import { currentTaskOrNull, type Task } from "./tasks.js";
 import { Deque } from "./internal/ring.js";
+import { type DescribeOptions, FULL, show } from "./internal/describe.js";
 
 const IN_QUEUE = 1;
 const REMOVED = 2;
@@ -105,8 +106,9 @@ export class Waiter extends Future<unknown> {
   }
 
   /** A task waiting on this shows the primitive: `waiting on <Lock locked waiters=2>`. */
-  override [inspect.custom](): string {
-    return inspect(this._list.owner);
+  /** @internal A waiter shows its primitive (see internal/describe.ts). */
+  override _describe(o: DescribeOptions): string {
+    return show(this._list.owner, o);
   }
 }
 
@@ -418,8 +420,13 @@ export class Held implements Disposable, AsyncDisposable {
     return RESOLVED_VOID;
   }
 
+  /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
+  _describe(o: DescribeOptions): string {
+    return `<Held ${this._target === null ? "released" : show(this._target, o)}>`;
+  }
+
   /** @internal */
   [inspect.custom](): string {
-    return `<Held ${this._target === null ? "released" : inspect(this._target)}>`;
+    return this._describe(FULL);
   }
 }

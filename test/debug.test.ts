@@ -170,10 +170,10 @@ test("taskTree shows who awaits whom: direct awaits, gather, and task-group chil
       byName.get("waiter")!.children.map((c) => c.name),
       ["napper"],
     );
-    assert.equal(byName.get("napper")!.waitingOn, "sleep (99 ms left)");
+    assert.equal(byName.get("napper")!.waitingOn, "<SleepFuture pending waiters=1 when=100 left=99ms>");
     const text = formatTaskTree();
-    assert.match(text, /├── \(T\) group-runner — waiting on sleep \(999 ms left\)\n│ {3}├── \(T\) child-a — waiting on sleep \(499 ms left\)/);
-    assert.match(text, /\(T\) waiter — waiting on task "napper"\n.*└── \(T\) napper — waiting on sleep \(99 ms left\)/);
+    assert.match(text, /├── \(T\) group-runner — waiting on <SleepFuture pending waiters=1 when=\d+ left=999ms>\n│ {3}├── \(T\) child-a — waiting on <SleepFuture pending waiters=1 when=\d+ left=499ms>/);
+    assert.match(text, /\(T\) waiter — waiting on task "napper"\n.*└── \(T\) napper — waiting on <SleepFuture pending waiters=1 when=100 left=99ms>/);
     runner.cancel();
     waiter.cancel();
     await Promise.allSettled([runner, waiter]);

@@ -265,7 +265,7 @@ test("allTasks lists the pending tasks; tasks print their state", async () => {
     const t = createTask(() => sleep(10), { name: "napper" });
     await sleep(0);
     assert.ok(allTasks().has(t));
-    assert.match(inspect(t), /^<Task pending name="napper" waiting on <SleepFuture pending waiters=1>>$/);
+    assert.match(inspect(t), /^<Task pending name="napper" waiting on <SleepFuture pending waiters=1 when=10 left=10ms>>$/);
     t.name = "renamed";
     t.cancel();
     assert.match(inspect(t), /cancelling=1/);

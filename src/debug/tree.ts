@@ -3,20 +3,13 @@
  * for tsaio.
  * @module
  */
-import { inspect } from "node:util";
 import { runningLoop } from "../context.js";
 import { GatheringFuture, ShieldFuture } from "../combinators.js";
-import { ExecutorFuture } from "../executors/future.js";
-import { Future, PENDING, WaiterFuture } from "../futures.js";
-import { Channel } from "../channel.js";
-import { Waiter } from "../waiters.js";
-import { CapacityLimiter, RateLimiter, RWLock, RWLockSide } from "../limiters.js";
-import { Barrier, Condition, Event, Lock, Semaphore } from "../locks.js";
+import type { Future } from "../futures.js";
+import { type DescribeOptions, FULL, REDACTED, show } from "../internal/describe.js";
 import type { Loop } from "../loop.js";
-import { Queue } from "../queues.js";
-import { groupParent, TaskGroup } from "../taskgroups.js";
+import { groupParent } from "../taskgroups.js";
 import { pendingTasks, Task } from "../tasks.js";
-import { Timeout } from "../timeouts.js";
 
 /**
  * Options of {@link taskTree}, {@link formatTaskTree} and `describeWait`.
@@ -25,55 +18,17 @@ import { Timeout } from "../timeouts.js";
  * getters=0>`, `<Lock locked waiters=2>` — never by its contents (a queue's items, a future's
  * result), because the tree is meant to be printed, logged and read from outside the process
  * (`tsaio ps`/`pstree`). `util.inspect` of the objects themselves still shows contents, as
- * asyncio's `repr` does.
+ * asyncio's `repr` does. Both come from the same describer of each object, in its redacted mode
+ * here (see `internal/describe.ts`).
  */
 export interface TreeOptions {
   /** Show contents too (a queue's first items, a finished future's result). Default false. */
   contents?: boolean;
 }
 
-/** tsaio objects whose `util.inspect` shows state only (sizes, counts, flags), never contents. */
-const STATE_ONLY: readonly (abstract new (...args: never[]) => object)[] = [
-  Lock,
-  Event,
-  Condition,
-  Semaphore,
-  Barrier,
-  RWLock,
-  RWLockSide,
-  CapacityLimiter,
-  RateLimiter,
-  Channel,
-  TaskGroup,
-  Timeout,
-];
-/** The same, for classes that are not exported (stages' pumps, imap's iterator). */
-const STATE_ONLY_NAMES = new Set(["Pumped", "Imap"]);
-/** Futures whose pending `util.inspect` shows state only. */
-const STATE_ONLY_FUTURE_INSPECT = new Set<unknown>([Future.prototype[inspect.custom], ExecutorFuture.prototype[inspect.custom]]);
-
-/** What a task waits on (a primitive, a queue…), by state only unless `contents`. */
-function describeOwner(owner: object, contents: boolean): string {
-  if (contents) return inspect(owner);
-  if (owner instanceof Queue) {
-    const q = owner as Queue<unknown>;
-    let s = `<${q.constructor.name} maxsize=${q.maxsize} qsize=${q.qsize()}`;
-    if (q._getters.nIn > 0) s += ` getters=${q._getters.nIn}`;
-    if (q._putters.nIn > 0) s += ` putters=${q._putters.nIn}`;
-    if (q._unfinished > 0) s += ` unfinished=${q._unfinished}`;
-    if (q._isShutdown) s += " shutdown";
-    return s + ">";
-  }
-  if (STATE_ONLY.some((c) => owner instanceof c) || STATE_ONLY_NAMES.has(owner.constructor?.name)) return inspect(owner);
-  return `<${owner.constructor?.name ?? "Object"}>`;
-}
-
-/** A future, by state only unless `contents` (a finished future's result is contents). */
-function describeFuture(fut: Future<unknown>, contents: boolean): string {
-  if (contents) return inspect(fut);
-  const custom = (fut as unknown as Record<symbol, unknown>)[inspect.custom];
-  if (fut._state === PENDING && STATE_ONLY_FUTURE_INSPECT.has(custom)) return inspect(fut);
-  return `<${fut.constructor.name} ${fut._state === PENDING ? "pending" : fut.cancelled() ? "cancelled" : "finished"}>`;
+/** The describers' mode for `options`: redacted unless `contents`. */
+function describeOptions(options: TreeOptions): DescribeOptions {
+  return options.contents === true ? FULL : REDACTED;
 }
 
 /** One task in the tree returned by {@link taskTree}. */
@@ -82,7 +37,7 @@ export interface TaskNode {
   task: Task<unknown>;
   /** Its name. */
   name: string;
-  /** What it waits on, in words: `sleep (820 ms left)`, `<Lock locked waiters=2>`, `task "fetch-3"`… */
+  /** What it waits on: `<Lock locked waiters=2>`, `<SleepFuture pending when=1200 left=820ms>`, `task "fetch-3"`… */
   waitingOn: string;
   /** `"pending"`, or `"cancelling"` when a cancellation was requested. */
   state: "pending" | "cancelling";
@@ -102,19 +57,15 @@ function awaitedTasks(fut: Future<unknown>, seen: Set<Future<unknown>>): Task<un
 
 /** What `task` waits on, in words: by state only (sizes, counts), unless `options.contents`. @internal */
 export function describeWait(task: Task<unknown>, options: TreeOptions = {}): string {
-  const contents = options.contents === true;
+  const o = describeOptions(options);
   const w = task._futWaiter;
   if (w === null && task._loop._stepping === task) return "nothing: it is running now";
-  if (w === null) return task._waitingOnText(); // no future: "a foreign promise", "its first step"…
+  if (w === null) return task._waitingOnText(o); // no future: "a foreign promise", "its first step"…
+  // Edges the tree draws (the awaited tasks are this node's children): named, not described again.
   if (w instanceof Task) return `task ${JSON.stringify(w.name)}`;
   if (w instanceof GatheringFuture) return `gather of ${w._children.length}`;
   if (w instanceof ShieldFuture) return "shield";
-  if (w instanceof WaiterFuture && w._state === PENDING) return describeOwner(w._owner, contents);
-  if (w instanceof Waiter && w._state === PENDING) return describeOwner(w._list.owner, contents);
-  // A sleep's future is its own timer (tasks.ts SleepFuture): armed, it has a deadline.
-  const sleepy = w as { _armed?: boolean; _when?: number };
-  if (sleepy._armed === true) return `sleep (${Math.max(0, Math.round((sleepy._when as number) - w._loop.time()))} ms left)`;
-  return describeFuture(w, contents);
+  return show(w, o); // the object's own describer: `<Lock locked waiters=2>`, a sleep's deadline…
 }
 
 /**
@@ -183,7 +134,7 @@ function isAncestor(node: TaskNode, of: TaskNode, parentOf: Map<Task<unknown>, T
  *   await sleep(0);
  *   console.log(formatTaskTree());
  *   // └── (T) main — waiting on task "napper"
- *   //     └── (T) napper — waiting on sleep (100 ms left)
+ *   //     └── (T) napper — waiting on <SleepFuture pending waiters=1 when=… left=100ms>
  *   await t;
  * });
  * ```

@@ -7,8 +7,8 @@
  * @module
  */
 import type { TransferListItem } from "node:worker_threads";
-import { inspect } from "node:util";
 import { Future, PENDING } from "../futures.js";
+import type { DescribeOptions } from "../internal/describe.js";
 import type { LongTimeout } from "../internal/timers.js";
 import type { Loop } from "../loop.js";
 import type { FnEntry } from "./functions.js";
@@ -190,9 +190,9 @@ export class ExecutorFuture<T> extends Future<T> {
     if (this._state !== PENDING && this._owner !== null) this._owner.jobSettled(this as ExecutorFuture<unknown>);
   }
 
-  /** @internal */
-  override [inspect.custom](): string {
-    let s = `<ExecutorFuture ${this._stateText()} job=#${this._seq} ${this._fn.def.b}`;
+  /** @internal Its describer: the job's number and function (never its arguments) and where it is. */
+  override _describe(o: DescribeOptions): string {
+    let s = `<ExecutorFuture ${this._stateText(o)} job=#${this._seq} ${this._fn.def.b}`;
     if (this._job === SENT && this._owner !== null) {
       s += this.running() ? " running" : " sent";
       s += ` ${this._owner.describeSlot(this as ExecutorFuture<unknown>)}`;

@@ -34,6 +34,7 @@ import type { TransferListItem } from "node:worker_threads";
 import { runningLoop } from "../context.js";
 import { BrokenExecutorError, InvalidStateError } from "../errors.js";
 import { checkItems, checkOptions, describe as describeValue } from "../internal/validate.js";
+import { type DescribeOptions, FULL } from "../internal/describe.js";
 import { checkEntry, fnEntry, type FnEntry } from "./functions.js";
 import { ExecutorFuture, QUEUED, STOPPED, type JobOwner } from "./future.js";
 import { mapChunks } from "./map.js";
@@ -236,11 +237,28 @@ export abstract class Executor implements AsyncDisposable {
     await this.shutdown({ wait: true });
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /**
+   * @internal Its describer: counts, then each worker (state, running job, jobs held and done) and,
+   * unless redacted, the first queued jobs by number and function (never their arguments).
+   */
+  _describe(o: DescribeOptions): string {
     const state = this._state === RUNNING ? "" : this._state === SHUT_DOWN ? " shutdown" : " broken";
     const name = this._settings.name === this.constructor.name ? "" : ` name=${JSON.stringify(this._settings.name)}`;
-    return `<${this.constructor.name}${state}${name} workers=${this._slots.list.length}/${this._settings.maxWorkers} busy=${this._slots.busyCount()} queued=${this._queue.size}>`;
+    let s = `<${this.constructor.name}${state}${name} workers=${this._slots.list.length}/${this._settings.maxWorkers} busy=${this._slots.busyCount()} queued=${this._queue.size}`;
+    const slots = this._slots.list;
+    if (slots.length > 0) s += ` slots=[${slots.map((w) => w._describe(o)).join(", ")}]`;
+    if (!o.redact && this._queue.size > 0) {
+      const waiting = this._queue.waiting();
+      const shown = waiting.slice(0, 5).map((j) => `#${j._seq} ${j._fn.def.b}`);
+      if (waiting.length > 5) shown.push(`… ${waiting.length - 5} more`);
+      s += ` queue=[${shown.join(", ")}]`;
+    }
+    return s + ">";
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 
   /** @internal */

@@ -9,6 +9,7 @@
  */
 import type { TransferListItem } from "node:worker_threads";
 import type { LongTimeout } from "../internal/timers.js";
+import { countText, type DescribeOptions } from "../internal/describe.js";
 import type { ExecutorFuture } from "./future.js";
 import type { Settings } from "./options.js";
 import { Inflight } from "./queue.js";
@@ -74,6 +75,19 @@ export abstract class WorkerSlot {
 
   /** "worker thread #2", "process worker #3 (pid 1234)". */
   abstract describe(): string;
+
+  /** @internal Its describer: which worker, its state, the job running, jobs held (sent, not reported) and sent in all. */
+  _describe(_o: DescribeOptions): string {
+    const state = this.dead ? "dead" : !this.ready ? "starting" : this.inflight.size > 0 ? "busy" : "idle";
+    const running = this.dead || this.inflight.size === 0 ? 0 : this.runningSeq(); // idle: its last seq may linger
+    const retiring = !this.accepting && !this.dead ? " retiring" : "";
+    return `<${this.describe()}${this._osIdText()} ${state}${retiring}${running > 0 ? ` running=#${running}` : ""}${countText("holds", this.inflight.size)} jobs=${this.sent}>`;
+  }
+
+  /** @internal The OS-level id not already in `describe()` (a thread's `tid=7`), with a leading space. */
+  protected _osIdText(): string {
+    return "";
+  }
   /** Whether it may hold more than one job (it takes them in order). */
   abstract readonly pipelined: boolean;
   /** Posts a batch; throws synchronously if it cannot be serialized. */

@@ -97,6 +97,11 @@ class ThreadSlot extends WorkerSlot {
     return `worker thread #${this.id}`;
   }
 
+  /** @internal */
+  protected override _osIdText(): string {
+    return ` tid=${this._worker.threadId}`;
+  }
+
   post(batch: unknown[], transfer: TransferListItem[]): void {
     if (transfer.length === 0) this._port.postMessage(batch);
     else this._port.postMessage(batch, transfer);

@@ -20,6 +20,7 @@ import { runningLoop } from "../context.js";
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { cancelOnAbort, PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkCount, checkFunction, checkOptionalDelay, checkOptions, describe, signalOf } from "../internal/validate.js";
+import { type DescribeOptions, FULL } from "../internal/describe.js";
 import { abortedError, plainResume, WaiterList } from "../waiters.js";
 import type { Loop } from "../loop.js";
 import type { Task } from "../tasks.js";
@@ -224,7 +225,7 @@ async function connect(
     sock = net.connect(netOptions);
     event = "connect";
   }
-  const owner = { [inspect.custom]: () => `<connecting to ${label}>` };
+  const owner = { _describe: () => `<connecting to ${label}>` }; // a describer (see internal/describe.ts)
   await untilEvent(loop, sock, event, owner, c.signal, c.ssl === null ? Infinity : c.handshakeMs, () => handshakeTimeoutError(c.handshakeMs), () => sock.destroy());
   const t = new StreamTransport(sock, reader, loop, { extra, label, tls: c.ssl !== null });
   return [reader, new StreamWriter(t, reader)];
@@ -533,14 +534,19 @@ export class Server implements AsyncDisposable {
     this._closeWaiters.wakeAll(undefined);
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts): address, state, connection and handler counts. */
+  _describe(_o: DescribeOptions): string {
     let s = `<Server ${this._label}`;
     s += this._serving ? " serving" : " closed";
     if (this._ssl !== null) s += " tls";
     if (this._clients.size > 0) s += ` clients=${this._clients.size}`;
     if (this._tasks.size > 0) s += ` handlers=${this._tasks.size}`;
     return s + ">";
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 

@@ -31,6 +31,7 @@ import { runningLoop } from "../context.js";
 import { InvalidStateError } from "../errors.js";
 import { cancelOnAbort, PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkCount, describe, signalOf } from "../internal/validate.js";
+import { type DescribeOptions, FULL, showError } from "../internal/describe.js";
 import { abortedError } from "../waiters.js";
 import { IncompleteReadError, LimitOverrunError } from "./errors.js";
 
@@ -484,18 +485,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return data;
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts): bytes buffered (a count, never the bytes), flags, the error. */
+  _describe(o: DescribeOptions): string {
     let s = "<StreamReader";
     if (this._size() > 0) s += ` ${this._size()} bytes`;
     if (this._eof) s += " eof";
     if (this._limit !== DEFAULT_LIMIT) s += ` limit=${this._limit}`;
     // The waiter's own inspect shows its owner (this reader): print only that a read waits.
     if (this._waiter !== null && this._waiter._state === PENDING) s += " waiting";
-    if (this._exception !== null) s += ` exception=${describeErr(this._exception)}`;
+    if (this._exception !== null) s += ` exception=${showError(this._exception, o)}`;
     if (this._transport !== null) s += " transport";
     if (this._paused) s += " paused";
     return s + ">";
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }
 
@@ -503,10 +509,6 @@ const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
 
 function lineResult(line: Buffer): IteratorResult<Buffer> {
   return line.length === 0 ? (DONE as IteratorResult<Buffer>) : { value: line, done: false };
-}
-
-function describeErr(e: unknown): string {
-  return e instanceof Error ? `${e.name}(${JSON.stringify(e.message)})` : inspect(e, { depth: 0 });
 }
 
 /** @internal A `limit` option: an integer >= 1 or Infinity. */

@@ -21,6 +21,7 @@ import type { Socket } from "node:net";
 import { inspect } from "node:util";
 import { cancelOnAbort, PENDING, WaiterFuture } from "../futures.js";
 import { LongTimeout } from "../internal/timers.js";
+import { type DescribeOptions, FULL } from "../internal/describe.js";
 import type { Waiter } from "../waiters.js";
 import { WaiterList } from "../waiters.js";
 import type { Loop } from "../loop.js";
@@ -182,9 +183,14 @@ export class StreamTransport implements ReadTransport {
     this._stream.destroy();
   }
 
-  /** @internal A write-side wait shows as `waiting on <StreamWriter 127.0.0.1:4000 closing>`. */
-  [inspect.custom](): string {
+  /** @internal A write-side wait shows as `waiting on <StreamWriter 127.0.0.1:4000 closing>` (see internal/describe.ts). */
+  _describe(_o: DescribeOptions): string {
     return `<StreamWriter${this._label === "" ? "" : " " + this._label}${this._lost ? " closed" : this._closing ? " closing" : ""}>`;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 
   /** The drain() waiters, woken on 'drain' and 'close'. */

@@ -8,6 +8,7 @@ import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
 import { cancelOnAbort, PENDING, throwAtCall, WaiterFuture } from "../futures.js";
 import { checkOptions, checkOptionalDelay, describe, signalOf } from "../internal/validate.js";
+import { type DescribeOptions, FULL } from "../internal/describe.js";
 import { abortedError, RESOLVED_VOID } from "../waiters.js";
 import { runningLoop } from "../context.js";
 import type { ReadOptions, StreamReader } from "./reader.js";
@@ -245,8 +246,8 @@ export class StreamWriter implements AsyncDisposable {
     }
   }
 
-  /** @internal */
-  [inspect.custom](): string {
+  /** @internal Its describer (see internal/describe.ts): the peer, flags, bytes buffered (a count), drain waiters. */
+  _describe(_o: DescribeOptions): string {
     const t = this._t;
     let s = "<StreamWriter";
     if (t._label !== "") s += ` ${t._label}`;
@@ -258,5 +259,10 @@ export class StreamWriter implements AsyncDisposable {
     if (pending > 0) s += ` buffered=${pending}`;
     if (t._drainWaiters !== null && t._drainWaiters.nIn > 0) s += ` drainers=${t._drainWaiters.nIn}`;
     return s + ">";
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this._describe(FULL);
   }
 }

@@ -292,7 +292,7 @@ describe("await using and inspect", () => {
       await using pool = new ThreadPoolExecutor({ maxWorkers: 1, name: "scoped" });
       seen = pool;
       assert.equal(await pool.submit(jobs.fns.inc, 1), 2);
-      assert.match(inspect(pool), /^<ThreadPoolExecutor name="scoped" workers=1\/1 busy=0 queued=0>$/);
+      assert.match(inspect(pool), /^<ThreadPoolExecutor name="scoped" workers=1\/1 busy=0 queued=0 slots=\[<worker thread #1 tid=\d+ idle jobs=1>\]>$/);
     }
     assert.match(inspect(seen), /^<ThreadPoolExecutor shutdown name="scoped" workers=0\/1 busy=0 queued=0>$/);
   });
