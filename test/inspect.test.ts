@@ -27,6 +27,7 @@ import {
   ThreadPoolExecutor,
   timeout,
 } from "../src/index.js";
+import * as tsaio from "../src/index.js";
 import { FULL, REDACTED, show } from "../src/internal/describe.js";
 import { runVirtual } from "../src/testing.js";
 import { jobs } from "./executors/helpers.js";
@@ -193,6 +194,23 @@ describe("each object's inspect shows its state", () => {
 });
 
 describe("one describer per object", () => {
+  test("every exported runtime class has a describer, and util.inspect calls it", () => {
+    const runtime = [
+      "Loop", "Handle", "TimerHandle", "Future", "Task", "Timeout", "TaskGroup", "Runner",
+      "Lock", "Event", "Condition", "Semaphore", "BoundedSemaphore", "Barrier",
+      "Queue", "PriorityQueue", "LifoQueue", "RWLock", "RWLockSide", "CapacityLimiter", "RateLimiter", "Borrow", "Held",
+      "Executor", "ThreadPoolExecutor", "ProcessPoolExecutor", "ExecutorFuture",
+      "Server", "StreamReader", "StreamWriter", "Subprocess",
+    ];
+    const lib = tsaio as unknown as Record<string, { prototype?: Record<string | symbol, unknown> }>;
+    for (const name of runtime) {
+      const proto = lib[name]?.prototype;
+      assert.ok(proto !== undefined, `${name} is exported`);
+      assert.equal(typeof proto._describe, "function", `${name} has a describer`);
+      assert.equal(typeof proto[inspect.custom], "function", `${name} has [inspect.custom]`);
+    }
+  });
+
   test("util.inspect is the full describer; objects inside are described in the same mode", async () => {
     await runVirtual(async () => {
       const q = new Queue<string>();
