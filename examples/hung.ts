@@ -7,7 +7,7 @@
  * prints something like
  *   ├── (T) main — waiting on gather of 2
  *   │   ├── (T) fetch-config — waiting on <Future pending waiters=1>
- *   │   └── (T) heartbeat — waiting on sleep (612 ms left)
+ *   │   └── (T) heartbeat — waiting on <SleepFuture pending waiters=1 when=1650.3 left=612ms>
  * and the culprit is plain: fetch-config waits on a future that nobody will ever complete.
  */
 import { createTask, Future, gather, run, sleep } from "tsaio";
