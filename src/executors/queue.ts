@@ -81,53 +81,53 @@ export class JobQueue {
  * @internal
  */
 export class Inflight<T extends { readonly _seq: number }> {
-  private buf: (T | undefined)[];
-  private mask: number;
-  private head = 0;
+  private _buf: (T | undefined)[];
+  private _mask: number;
+  private _head = 0;
   /** Slots from head to tail, holes included. */
-  private span = 0;
+  private _span = 0;
   /** Live entries. */
   size = 0;
 
   constructor(capacity = 8) {
-    this.buf = new Array<T | undefined>(capacity);
-    this.mask = capacity - 1;
+    this._buf = new Array<T | undefined>(capacity);
+    this._mask = capacity - 1;
   }
 
   set(_seq: number, v: T): void {
-    if (this.span > this.mask) this.grow();
-    this.buf[(this.head + this.span) & this.mask] = v;
-    this.span++;
+    if (this._span > this._mask) this._grow();
+    this._buf[(this._head + this._span) & this._mask] = v;
+    this._span++;
     this.size++;
   }
 
   get(seq: number): T | undefined {
-    const { buf, mask } = this;
-    for (let k = 0; k < this.span; k++) {
-      const v = buf[(this.head + k) & mask];
+    const { _buf, _mask } = this;
+    for (let k = 0; k < this._span; k++) {
+      const v = _buf[(this._head + k) & _mask];
       if (v !== undefined && v._seq === seq) return v;
     }
     return undefined;
   }
 
   delete(seq: number): boolean {
-    const { buf, mask } = this;
-    for (let k = 0; k < this.span; k++) {
-      const i = (this.head + k) & mask;
-      const v = buf[i];
+    const { _buf, _mask } = this;
+    for (let k = 0; k < this._span; k++) {
+      const i = (this._head + k) & _mask;
+      const v = _buf[i];
       if (v !== undefined && v._seq === seq) {
-        buf[i] = undefined;
+        _buf[i] = undefined;
         this.size--;
         if (k === 0) {
           // Pop the head and any holes behind it.
           do {
-            this.head = (this.head + 1) & mask;
-            this.span--;
-          } while (this.span > 0 && buf[this.head] === undefined);
+            this._head = (this._head + 1) & _mask;
+            this._span--;
+          } while (this._span > 0 && _buf[this._head] === undefined);
         }
         if (this.size === 0) {
-          this.head = 0;
-          this.span = 0;
+          this._head = 0;
+          this._span = 0;
         }
         return true;
       }
@@ -138,25 +138,25 @@ export class Inflight<T extends { readonly _seq: number }> {
   /** The live entries, oldest first (a snapshot). */
   values(): T[] {
     const out: T[] = [];
-    for (let k = 0; k < this.span; k++) {
-      const v = this.buf[(this.head + k) & this.mask];
+    for (let k = 0; k < this._span; k++) {
+      const v = this._buf[(this._head + k) & this._mask];
       if (v !== undefined) out.push(v);
     }
     return out;
   }
 
   clear(): void {
-    this.buf.fill(undefined);
-    this.head = this.span = this.size = 0;
+    this._buf.fill(undefined);
+    this._head = this._span = this.size = 0;
   }
 
-  private grow(): void {
-    const old = this.buf;
+  private _grow(): void {
+    const old = this._buf;
     const n = old.length;
     const next = new Array<T | undefined>(n * 2);
-    for (let k = 0; k < this.span; k++) next[k] = old[(this.head + k) & this.mask];
-    this.buf = next;
-    this.mask = n * 2 - 1;
-    this.head = 0;
+    for (let k = 0; k < this._span; k++) next[k] = old[(this._head + k) & this._mask];
+    this._buf = next;
+    this._mask = n * 2 - 1;
+    this._head = 0;
   }
 }
