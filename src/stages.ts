@@ -28,22 +28,22 @@ export type Stage<In, Out> = (source: Items<In>) => AsyncIterableIterator<Out>;
 class Pumped<Out> implements AsyncIterableIterator<Out> {
   readonly loop: Loop;
   readonly chan: Channel<Out>;
-  private pumps: Task<void>[] | null = null;
-  private live = 0;
+  private _pumps: Task<void>[] | null = null;
+  private _live = 0;
 
   constructor(
     capacity: number,
-    private readonly startPumps: (self: Pumped<Out>) => (() => Promise<void>)[],
-    private readonly label: string,
+    private readonly _startPumps: (self: Pumped<Out>) => (() => Promise<void>)[],
+    private readonly _label: string,
   ) {
     this.loop = runningLoop();
     this.chan = new Channel<Out>(this.loop, capacity);
   }
 
-  private start(): void {
-    const bodies = this.startPumps(this);
-    this.live = bodies.length;
-    this.pumps = bodies.map((body, i) =>
+  private _start(): void {
+    const bodies = this._startPumps(this);
+    this._live = bodies.length;
+    this._pumps = bodies.map((body, i) =>
       this.loop.createTask(
         async () => {
           try {
@@ -51,21 +51,21 @@ class Pumped<Out> implements AsyncIterableIterator<Out> {
           } catch (e) {
             // An upstream error: stop the other pumps, hand the error to the consumer.
             this.chan.close({ e });
-            for (const p of this.pumps ?? []) if (p !== this.pumps?.[i]) p.cancel();
+            for (const p of this._pumps ?? []) if (p !== this._pumps?.[i]) p.cancel();
             return;
           } finally {
-            if (--this.live === 0) this.chan.close();
+            if (--this._live === 0) this.chan.close();
           }
         },
-        { name: `${this.label}-pump` },
+        { name: `${this._label}-pump` },
       ),
     );
-    if (this.live === 0) this.chan.close();
+    if (this._live === 0) this.chan.close();
   }
 
   async next(): Promise<IteratorResult<Out>> {
     throwAtCall();
-    if (this.pumps === null) this.start();
+    if (this._pumps === null) this._start();
     let v: Out | typeof CLOSED;
     try {
       v = await this.chan.get();
@@ -83,8 +83,8 @@ class Pumped<Out> implements AsyncIterableIterator<Out> {
   }
 
   async stop(): Promise<void> {
-    const pumps = this.pumps ?? [];
-    this.pumps = pumps;
+    const pumps = this._pumps ?? [];
+    this._pumps = pumps;
     this.chan.close();
     for (const p of pumps) p.cancel();
     await Promise.allSettled(pumps);
@@ -96,7 +96,7 @@ class Pumped<Out> implements AsyncIterableIterator<Out> {
 
   /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
   _describe(o: DescribeOptions): string {
-    return `<${this.label} ${this.pumps === null ? "not started" : `pumps=${this.live}`} ${show(this.chan, o)}>`;
+    return `<${this._label} ${this._pumps === null ? "not started" : `pumps=${this._live}`} ${show(this.chan, o)}>`;
   }
 
   /** @internal */
