@@ -5,7 +5,7 @@
  * bigint, typed arrays, cycles…), so items keep structured-clone semantics either way: same values,
  * same own enumerable string keys in the same order, lone surrogates kept (strings travel as UTF-16
  * code units, one byte each when all are below 256), -0 kept. The first byte says which form.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { deserialize, serialize } from "node:v8";

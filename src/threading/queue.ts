@@ -250,6 +250,7 @@ export class Queue<T = unknown> {
     return m > 0 && this.qsize() >= m;
   }
 
+  /** @internal */
   private _encode(item: T, what: string): Uint8Array {
     const data = encode(item); // throws DataCloneError for what cannot be cloned: the put fails
     if (data.length + 4 > this._p.bytes.length) {

@@ -42,7 +42,7 @@
 import { isMainThread, threadId } from "node:worker_threads";
 import { runningLoop } from "../context.js";
 import { CancelledError } from "../errors.js";
-import { abortMessage, Future, throwAtCall, WaiterFuture } from "../futures.js";
+import { abortMessage, Future, WaiterFuture } from "../futures.js";
 import { describe } from "../internal/validate.js";
 import type { Loop } from "../loop.js";
 import { currentTask } from "../tasks.js";
@@ -399,7 +399,8 @@ export function abortedNow(signal: AbortSignal): Promise<never> {
   return Promise.reject(new CancelledError(abortMessage(signal)));
 }
 
-export { throwAtCall };
+/** @internal For the primitives' files (an export-from: a d.ts keeps no import of a stripped name). */
+export { throwAtCall } from "../futures.js";
 
 export const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
 export const RESOLVED_FALSE: Promise<false> = Promise.resolve(false);
