@@ -12,10 +12,12 @@
  *   A line that runs several times (in a loop, a callback) is checked against all its outputs in
  *   order, joined by one space: `for (const x of [1, 2]) console.log(x); // 1 2`. A checked line
  *   that never runs fails. Write explanations on a line of their own, not after the expected output.
+ *   A comment is one line: for output with line breaks, print `JSON.stringify(text)`, or a part.
  * - `console.log(t); // e.g. 12.5`: a comment starting with `e.g.` is not checked — for output that
  *   varies (timings, pids, paths, digests, inspect strings).
  * - A `console.log` line without a trailing comment, and any other comment, is not checked.
- * - Examples are type-checked too, with the repo's compiler options (see doc-examples/typecheck.ts).
+ * - Examples are type-checked too, with the repo's compiler options, against dist/'s declarations
+ *   when they are fresh (as in `npm test`), else against src/ (see doc-examples/typecheck.ts).
  * - An example whose first line is `// not run: <reason>` does not run (one that needs a server the
  *   test machine lacks, or is not self-contained); use sparingly. The others must exit with code 0
  *   within 15 s.
@@ -26,14 +28,25 @@
  * contains one of the words.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { compare, type DocExample, expectations, extractExamples, findExamples, FINISHED, instrument, notRunReason, splitComment } from "./doc-examples/extract.js";
 import { compileTree, type Outcome, pool, runExamples, writeExample } from "./doc-examples/run.js";
-import { typecheck } from "./doc-examples/typecheck.js";
+import { typecheck, typePaths } from "./doc-examples/typecheck.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** The repo: the nearest folder above this file with a package.json (so the file may move within test/). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    if (dirname(dir) === dir) throw new Error("no package.json above test/doc-examples.test.ts");
+    dir = dirname(dir);
+  }
+  return dir;
+}
+const ROOT = repoRoot();
 const TIMEOUT_MS = 15_000;
 
 describe("the checker", () => {
@@ -114,7 +127,7 @@ describe("the @example blocks of src/", () => {
   // One tsc over all examples, beside the runs; with a canary that must get its one error.
   const canary: DocExample = { file: "src/(canary).ts", line: 1, code: ['const n: number = "not a number";', "export { n };"], lines: [2, 3] };
   const typeErrors = typecheck(ROOT, [...examples, canary]);
-  test("the type check reports an example's type errors (a canary example with one)", async () => {
+  test(`the type check (against ${typePaths(ROOT).against}/) reports an example's type errors (a canary example with one)`, async () => {
     assert.deepEqual((await typeErrors).get(canary), ["src/(canary).ts:2:7 - TS2322: Type 'string' is not assignable to type 'number'."]);
   });
   const compileErrors = new Map(examples.map((e) => [e, notRunReason(e) === null ? writeExample(tree, e) : null]));
@@ -131,9 +144,11 @@ describe("the @example blocks of src/", () => {
   const done = pool(
     batches.map((batch) => async () => {
       const out = new Map<DocExample, { failure: string | null; note: string | null }>();
-      const o = await runExamples(tree, batch, batch.length === 1 ? TIMEOUT_MS : 2 * TIMEOUT_MS);
+      // A batch gets each example's 15 s, up to a minute: a hang costs that, then the solo reruns.
+      const batchMs = Math.min(batch.length * TIMEOUT_MS, 60_000);
+      const o = await runExamples(tree, batch, batchMs);
       for (const e of batch) {
-        const inBatch = verdict(e, o, batch.length === 1 ? TIMEOUT_MS : 2 * TIMEOUT_MS);
+        const inBatch = verdict(e, o, batchMs);
         if (inBatch === null) {
           out.set(e, { failure: null, note: null });
           continue;
