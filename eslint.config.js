@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "build/", "docs/", "node_modules/", "coverage/", ".tsaio-tmp/", ".scratch/", "test/fixtures/lint/"] },
+  { ignores: ["dist/", "build/", "docs/", "node_modules/", "coverage/", ".tsaio-tmp/", ".scratch/", "test/fixtures/lint/", "test/fixtures/consumer/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,7 +3,7 @@
  * `internal/ambient.ts`, below the loop (the loop runs its handles through it); this module
  * re-exports it with the real types (`Loop`) for the modules above the loop. The typed functions
  * are the same functions, cast: no extra call on the hot paths.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import {

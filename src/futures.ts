@@ -24,8 +24,9 @@ import { type ExceptionContext, type Loop, registerFutureFactory } from "./loop.
 /** @internal */ export const CANCELLED = 3;
 const STATE_NAMES = ["pending", "finished", "finished", "cancelled"] as const;
 
-/** An internal done callback: an object, so registering one allocates no closure. @internal */
+/** An internal done callback: an object, so registering one allocates no closure. */
 export interface DoneEntry {
+  /** @internal */
   _onDone(fut: Future<unknown>): void;
 }
 type Entry = ((fut: Future<unknown>) => void) | DoneEntry;
@@ -111,18 +112,18 @@ export function promiseInto(target: Resolvers): Promise<never> {
  * What a future knows of the task awaiting it: the few members `then` and the awaiter use. Tasks
  * (tasks.ts, one layer up) implement it; the future never names `Task`. The ambient task of
  * context.ts is one of these whenever it is set (only tasks enter it).
- * @internal
  */
 export interface AwaitingTask extends AmbientTask {
   readonly name: string;
+  /** @internal */
   readonly _state: number;
-  /** Rule (c): a request waits for the task's next tsaio call. */
+  /** @internal Rule (c): a request waits for the task's next tsaio call. */
   readonly _cancelAtCall: boolean;
-  /** Rule (c): marks that request delivered; the error the call raises. */
+  /** @internal Rule (c): marks that request delivered; the error the call raises. */
   _deliverAtCall(): CancelledError;
-  /** The task's body awaits `fut`: the step ends; returns the suspension's epoch. */
+  /** @internal The task's body awaits `fut`: the step ends; returns the suspension's epoch. */
   _suspendOn(fut: Future<unknown>): number;
-  /** A future of suspension `epoch` completed; true when that resumed the task as a step. */
+  /** @internal A future of suspension `epoch` completed; true when that resumed the task as a step. */
   _memberDone(fut: Future<unknown>, aw: Awaiter, epoch: number): boolean;
 }
 
@@ -237,7 +238,7 @@ export class Future<T> implements PromiseLike<T> {
       throw this._exception;
     }
     if (s === CANCELLED) throw this._makeCancelledError();
-    throw new InvalidStateError("result(): the result is not ready (the future is pending)");
+    throw new InvalidStateError("Future.result: the result is not ready (the future is pending)");
   }
 
   /**
@@ -252,18 +253,18 @@ export class Future<T> implements PromiseLike<T> {
       return this._exception;
     }
     if (s === CANCELLED) throw this._makeCancelledError();
-    throw new InvalidStateError("exception(): the exception is not set (the future is pending)");
+    throw new InvalidStateError("Future.exception: the exception is not set (the future is pending)");
   }
 
   /** Marks the future done with `value`; `InvalidStateError` if it is already done. */
   setResult(value: T): void {
-    if (this._state !== PENDING) throw new InvalidStateError(`setResult(): the future is already ${STATE_NAMES[this._state]}`);
+    if (this._state !== PENDING) throw new InvalidStateError(`Future.setResult: the future is already ${STATE_NAMES[this._state]}`);
     this._resolve(value);
   }
 
   /** Marks the future failed with `error`; `InvalidStateError` if it is already done. */
   setException(error: unknown): void {
-    if (this._state !== PENDING) throw new InvalidStateError(`setException(): the future is already ${STATE_NAMES[this._state]}`);
+    if (this._state !== PENDING) throw new InvalidStateError(`Future.setException: the future is already ${STATE_NAMES[this._state]}`);
     this._fail(error);
   }
 
@@ -288,7 +289,7 @@ export class Future<T> implements PromiseLike<T> {
    * registration order. An error thrown by `cb` goes to the loop's exception handler.
    */
   addDoneCallback(cb: (fut: this) => void): void {
-    checkFunction(cb, "addDoneCallback", "cb");
+    checkFunction(cb, "Future.addDoneCallback", "cb");
     const entry = cb as unknown as Entry;
     if (this._state !== PENDING) this._loop._soon(runEntry, this, entry);
     else this._addEntry(entry);

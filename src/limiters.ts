@@ -88,6 +88,7 @@ export class RWLock {
     return this._acquireSlow(kind, signal);
   }
 
+  /** @internal */
   private _acquireSlow(kind: number, signal: AbortSignal | undefined): Promise<true> {
     return (this._waiters ??= new WaiterList(this, rwResume)).add(runningLoop(), signal, kind);
   }
@@ -164,6 +165,7 @@ export class RWLockSide implements Acquirable {
     /** @internal */ readonly _kind: number,
   ) {}
 
+  /** @internal */
   private get _name(): string {
     return this._kind === READ ? "RWLock.read" : "RWLock.write";
   }
@@ -313,6 +315,7 @@ export class CapacityLimiter {
     return this._borrowed >= this._total || (w !== null && w.nPending > 0);
   }
 
+  /** @internal */
   private _borrowerOf(options: BorrowOptions | undefined, fnName: string): object {
     const b = options?.borrower ?? currentTaskOrNull();
     if (b === null) throw new InvalidStateError(`${fnName}: outside a task, pass \`{ borrower }\``);
@@ -356,6 +359,7 @@ export class CapacityLimiter {
     return true;
   }
 
+  /** @internal */
   private _acquireSlow(borrower: object, signal: AbortSignal | undefined): Promise<true> {
     this._borrowers.set(borrower, WAITING);
     return (this._waiters ??= new WaiterList(this, limiterResume)).add(runningLoop(), signal, borrower);
@@ -542,10 +546,12 @@ export class RateLimiter {
     return Math.max(0, Math.min(this._burst, Math.floor((this._tau - ahead + EPS) / this._t) + 1));
   }
 
+  /** @internal */
   private _conforms(now: number): boolean {
     return this._tat - now <= this._tau + EPS;
   }
 
+  /** @internal */
   private _take(now: number): void {
     this._tat = Math.max(this._tat, now) + this._t;
   }
@@ -578,6 +584,7 @@ export class RateLimiter {
     return this._acquireSlow(loop, signal);
   }
 
+  /** @internal */
   private _acquireSlow(loop: Loop, signal: AbortSignal | undefined): Promise<true> {
     const waiting = (this._waiters ??= new WaiterList(this, rateResume)).add(loop, signal);
     this._schedule(loop);
@@ -595,6 +602,7 @@ export class RateLimiter {
     }
   }
 
+  /** @internal */
   private _schedule(loop: Loop): void {
     if (this._timer !== null) return;
     this._timer = loop.callAt(Math.max(this._tat - this._tau, loop.time()), pumpLimiter, this, loop);

@@ -96,7 +96,7 @@ export class Lock implements Acquirable {
     return (this._waiters ??= new WaiterList(this, lockResume)).add(runningLoop(), signal);
   }
 
-  /** Takes the lock if it is free and nobody waits (fair: wait our turn, unless every waiter is cancelled). */
+  /** @internal Takes the lock if it is free and nobody waits (fair: wait our turn, unless every waiter is cancelled). */
   private _tryAcquire(): boolean {
     if (this._locked) return false;
     const w = this._waiters;
@@ -233,6 +233,7 @@ export class Event {
     return this._waitSlow(signal);
   }
 
+  /** @internal */
   private _waitSlow(signal: AbortSignal | undefined): Promise<true> {
     return (this._waiters ??= new WaiterList(this, plainResume)).add(runningLoop(), signal);
   }
@@ -365,6 +366,7 @@ export class Condition implements Acquirable {
     this.notify(Infinity);
   }
 
+  /** @internal */
   private _notify(n: number): void {
     const list = this._waiters;
     for (let i = 0; i < n && list.wakeNext(false); i++);
@@ -616,12 +618,13 @@ export class Barrier {
     }
   }
 
+  /** @internal */
   private async _block(opts: SignalOptions | undefined): Promise<void> {
     await this._cond.waitFor(() => this._state !== DRAINING && this._state !== RESETTING, opts);
     if (this._state === BROKEN) throw new BrokenBarrierError("Barrier.wait(): the barrier is aborted");
   }
 
-  /** The last task out of a draining or resetting round opens the barrier for the next round. */
+  /** @internal The last task out of a draining or resetting round opens the barrier for the next round. */
   private _exit(): void {
     if (this._count === 0) {
       if (this._state === RESETTING || this._state === DRAINING) this._state = FILLING;

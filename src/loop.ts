@@ -86,17 +86,18 @@ export interface ExecutorLike {
 }
 
 /**
- * @internal What the loop knows of the task whose step it runs (tasks.ts's Task implements it): enough
+ * What the loop knows of the task whose step it runs (tasks.ts's Task implements it): enough
  * to detach it and to name it in slow-step reports.
  */
 export interface SteppingTask {
   readonly name: string;
+  /** @internal */
   readonly _started: boolean;
-  /** The future the task suspended on, if any (its creation stack locates the await). */
+  /** @internal The future the task suspended on, if any (its creation stack locates the await). */
   readonly _futWaiter: object | null;
-  /** The watchdog found the step blocked on a foreign promise. */
+  /** @internal The watchdog found the step blocked on a foreign promise. */
   _detach(): void;
-  /** Debug mode: asserts the task's own invariants (see tasks.ts). */
+  /** @internal Debug mode: asserts the task's own invariants (see tasks.ts). */
   _checkInvariants(): void;
 }
 
@@ -221,13 +222,16 @@ function runHandle(this: Handle): void {
 }
 
 /**
- * @internal What the loop's timer queue holds: a deadline, and the slot `fn.call(ctx, arg)` to run
+ * What the loop's timer queue holds: a deadline, and the slot `fn.call(ctx, arg)` to run
  * then. A {@link TimerHandle}, or an object that is its own timer (a sleep's future: one allocation
  * per sleep instead of two).
  */
 export interface TimerItem extends HeapItem {
+  /** @internal */
   _slot: Slot;
+  /** @internal */
   _ctx: unknown;
+  /** @internal */
   _arg: unknown;
 }
 
@@ -345,15 +349,23 @@ export class Loop {
   // * `_cancelledTimers` >= 0: at least the cancelled items still in `_timers` (a handle cancelled
   //   after it fired still counts until the next compaction resets it: it only paces compaction).
   //   `_nDetached` (tasks blocked on foreign promises) >= 0.
+  /** @internal */
   private _ntodo = 0;
+  /** @internal */
   private _active = false;
+  /** @internal */
   private _inRun = false;
+  /** @internal */
   private _nodeTimer: NodeJS.Timeout | null = null;
+  /** @internal */
   private _nodeTimerWhen = Infinity;
+  /** @internal */
   private _watchdogArmed = false;
+  /** @internal */
   private _sliceStart = 0;
-  /** Callbacks run since the clock was last read (the slice check reads it every CLOCK_EVERY). */
+  /** @internal Callbacks run since the clock was last read (the slice check reads it every CLOCK_EVERY). */
   private _ranSinceClock = 0;
+  /** @internal */
   private _closed = false;
   /** @internal */ _debug: boolean;
   /** @internal When the current task step began (debug mode). */
@@ -362,13 +374,17 @@ export class Loop {
   _handleWasStep = false;
   /** @internal The future whose completion resumed the current step (debug mode). */
   _stepResumedFrom: object | null = null;
+  /** @internal */
   private _exceptionHandler: ExceptionHandler | null = null;
+  /** @internal */
   private _defaultExecutor: ExecutorLike | null = null;
   /** @internal `addSignalHandler`: signal name → the handle it runs and its process listener. */
   _signalHandlers: Map<NodeJS.Signals, SignalEntry> | null = null;
-  /** Keeps Node's event loop alive while a signal handler waits (a signal may still wake a task). */
+  /** @internal Keeps Node's event loop alive while a signal handler waits (a signal may still wake a task). */
   private _signalKeepAlive: LongTimeout | null = null;
+  /** @internal */
   private readonly _ref: WeakRef<TrackedLoop>;
+  /** @internal */
   private readonly _save: HandleState = { inHandle: false, task: null, loop: null };
 
   constructor(options: LoopOptions = {}) {
@@ -405,7 +421,7 @@ export class Loop {
    * by one goes to the exception handler and the others still run.
    */
   callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle {
-    checkFunction(cb, "callSoon", "callback");
+    checkFunction(cb, "Loop.callSoon", "callback");
     this._checkOpen();
     const h = new Handle(this, cb as (...a: never[]) => unknown, args);
     this._soon(runHandle, h, undefined);
@@ -414,18 +430,19 @@ export class Loop {
 
   /** Schedules `cb(...args)` to run `ms` milliseconds from now. */
   callLater<A extends unknown[]>(ms: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
-    checkDelay(ms, "callLater", "ms");
+    checkDelay(ms, "Loop.callLater", "ms");
     return this._callAt(this.time() + ms, ms, cb, args);
   }
 
   /** Schedules `cb(...args)` to run when `loop.time()` reaches `when`. */
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
-    checkWhen(when, "callAt", "when");
+    checkWhen(when, "Loop.callAt", "when");
     return this._callAt(when, null, cb, args);
   }
 
+  /** @internal */
   private _callAt(when: number, delay: number | null, cb: (...args: never[]) => unknown, args: unknown[]): TimerHandle {
-    checkFunction(cb, delay === null ? "callAt" : "callLater", "callback");
+    checkFunction(cb, delay === null ? "Loop.callAt" : "Loop.callLater", "callback");
     this._checkOpen();
     const h = new TimerHandle(this, when, this._timerSeq++, cb, args, runHandle as Slot, undefined, undefined);
     h._ctx = h;
@@ -435,14 +452,14 @@ export class Loop {
 
   /** A new pending Future bound to this loop. */
   createFuture<T>(): Future<T> {
-    if (makeFuture === null) throw new InvalidStateError("createFuture: the futures module is not loaded");
+    if (makeFuture === null) throw new InvalidStateError("Loop.createFuture: the futures module is not loaded");
     return makeFuture<T>(this);
   }
 
   /** Wraps `fn` in a Task scheduled on this loop (see the module-level `createTask`). */
   createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
     this._checkOpen();
-    if (makeTask === null) throw new InvalidStateError("createTask: the tasks module is not loaded");
+    if (makeTask === null) throw new InvalidStateError("Loop.createTask: the tasks module is not loaded");
     return makeTask<T>(fn, options, this);
   }
 
@@ -455,12 +472,12 @@ export class Loop {
     let ex = executor;
     if (ex === null) {
       if (this._defaultExecutor === null) {
-        if (makeDefaultExecutor === null) throw new InvalidStateError("runInExecutor: no default executor is available");
+        if (makeDefaultExecutor === null) throw new InvalidStateError("Loop.runInExecutor: no default executor is available");
         this._defaultExecutor = makeDefaultExecutor(this);
       }
       ex = this._defaultExecutor;
     } else if (typeof ex !== "object" || typeof ex.submit !== "function") {
-      throw new TypeError("runInExecutor: `executor` must be an executor (with submit) or null");
+      throw new TypeError("Loop.runInExecutor: `executor` must be an executor (with submit) or null");
     }
     return ex.submit(fn as (...args: never[]) => unknown, ...args) as Future<Awaited<R>>;
   }
@@ -480,7 +497,7 @@ export class Loop {
   /** Sets the handler called for errors nobody else can receive (null restores the default). */
   setExceptionHandler(handler: ExceptionHandler | null): void {
     if (handler !== null && typeof handler !== "function") {
-      throw new TypeError(`setExceptionHandler: \`handler\` must be a function or null, got ${typeof handler}`);
+      throw new TypeError(`Loop.setExceptionHandler: \`handler\` must be a function or null, got ${typeof handler}`);
     }
     this._exceptionHandler = handler;
   }
@@ -579,14 +596,14 @@ export class Loop {
    * ```
    */
   addSignalHandler<A extends unknown[]>(sig: NodeJS.Signals | number, callback: (...args: A) => unknown, ...args: A): void {
-    const name = signalName(sig, "addSignalHandler");
-    checkFunction(callback, "addSignalHandler", "callback");
+    const name = signalName(sig, "Loop.addSignalHandler");
+    checkFunction(callback, "Loop.addSignalHandler", "callback");
     const kind = Object.prototype.toString.call(callback);
     if (kind === "[object AsyncFunction]" || kind === "[object AsyncGeneratorFunction]") {
-      throw new TypeError("addSignalHandler: `callback` must not be an async function (its promise would be dropped); start a task from it: () => void createTask(() => onSignal())");
+      throw new TypeError("Loop.addSignalHandler: `callback` must not be an async function (its promise would be dropped); start a task from it: () => void createTask(() => onSignal())");
     }
     this._checkOpen();
-    if (!isMainThread) throw new InvalidStateError("addSignalHandler: signals can only be handled in the main thread");
+    if (!isMainThread) throw new InvalidStateError("Loop.addSignalHandler: signals can only be handled in the main thread");
     const handle = new Handle(this, callback as (...a: never[]) => unknown, args);
     const listener = (): void => {
       if (!this._closed && !handle._cancelled) this._soon(runHandle, handle, undefined);
@@ -604,7 +621,7 @@ export class Loop {
 
   /** Removes the handler of `sig`; returns whether there was one (asyncio's `remove_signal_handler`). */
   removeSignalHandler(sig: NodeJS.Signals | number): boolean {
-    const name = signalName(sig, "removeSignalHandler");
+    const name = signalName(sig, "Loop.removeSignalHandler");
     const e = this._signalHandlers?.get(name);
     if (e === undefined) return false;
     process.removeListener(name, e.listener);
@@ -619,6 +636,7 @@ export class Loop {
     return this._signalHandlers?.has(name) ?? false;
   }
 
+  /** @internal */
   private _removeSignalHandlers(): void {
     const map = this._signalHandlers;
     if (map === null) return;
@@ -630,6 +648,7 @@ export class Loop {
     this._releaseSignalKeepAlive();
   }
 
+  /** @internal */
   private _releaseSignalKeepAlive(): void {
     this._signalKeepAlive?.cancel();
     this._signalKeepAlive = null;
@@ -684,7 +703,7 @@ export class Loop {
     this._addTimer(item, ms);
   }
 
-  /** `delay`: ms from now, when the timer was armed that way (timers of one delay share a run). */
+  /** @internal `delay`: ms from now, when the timer was armed that way (timers of one delay share a run). */
   private _addTimer(h: TimerItem, delay: number | null): void {
     this._timers.push(h, delay);
     if (!this._active) {
@@ -732,7 +751,7 @@ export class Loop {
   }
 
   /**
-   * Debug mode: reports a step or callback that held the thread longer than
+   * @internal Debug mode: reports a step or callback that held the thread longer than
    * `slowCallbackDuration`, naming the task and, when the step ended at an await, where.
    */
   private _checkSlow(t0: number, task: SteppingTask | null, atAwait: boolean): void {
@@ -762,6 +781,7 @@ export class Loop {
     });
   }
 
+  /** @internal */
   private _kick(): void {
     if (this._closed) return;
     this._active = true;
@@ -770,16 +790,19 @@ export class Loop {
     void RESOLVED.then(this._drive);
   }
 
+  /** @internal */
   private readonly _drive = (): void => {
     if (this._stepping !== null || this._closed) return;
     this._runLoop();
   };
 
+  /** @internal */
   private readonly _driveFromMacrotask = (): void => {
     this._sliceStart = performance.now();
     this._drive();
   };
 
+  /** @internal */
   private readonly _watchdog = (): void => {
     this._watchdogArmed = false;
     const t = this._stepping;
@@ -792,6 +815,7 @@ export class Loop {
     if (!this._closed) this._runLoop();
   };
 
+  /** @internal */
   private readonly _virtualJump = (): void => {
     if (this._closed || this._stepping !== null) return;
     if (this._ready.length === 0) {
@@ -802,6 +826,7 @@ export class Loop {
     this._runLoop();
   };
 
+  /** @internal */
   private readonly _nodeTimerFired = (): void => {
     this._nodeTimer = null;
     this._nodeTimerWhen = Infinity;
@@ -811,6 +836,7 @@ export class Loop {
     this._runLoop();
   };
 
+  /** @internal */
   private _runLoop(): void {
     const ready = this._ready;
     this._inRun = true;
@@ -848,7 +874,7 @@ export class Loop {
     }
   }
 
-  /** Starts the next iteration; false when there is nothing to run now (the wake-up is arranged). */
+  /** @internal Starts the next iteration; false when there is nothing to run now (the wake-up is arranged). */
   private _startIteration(): boolean {
     if (this._closed) {
       this._active = false;
@@ -896,13 +922,14 @@ export class Loop {
     return false;
   }
 
+  /** @internal */
   private readonly _idleCheck = (): void => {
     if (!this._active && !this._closed && this._ready.length === 0 && this._stepping === null && this._firstLiveTimer() === undefined) {
       this._idleHook?.();
     }
   };
 
-  /** The earliest live timer that can ever fire (a deadline of Infinity never does). */
+  /** @internal The earliest live timer that can ever fire (a deadline of Infinity never does). */
   private _firstLiveTimer(): TimerItem | undefined {
     const timers = this._timers;
     let top = timers.peek();
@@ -914,6 +941,7 @@ export class Loop {
     return top === undefined || top._when === Infinity ? undefined : top;
   }
 
+  /** @internal */
   private _armNodeTimer(when: number): void {
     this._disarmNodeTimer();
     // An infinite deadline is never reached: nothing to arm. A deadline past what Node can arm fires
@@ -923,6 +951,7 @@ export class Loop {
     this._nodeTimer = setTimeout(this._nodeTimerFired, clampDelay(when - performance.now()));
   }
 
+  /** @internal */
   private _disarmNodeTimer(): void {
     if (this._nodeTimer !== null) {
       clearTimeout(this._nodeTimer);

@@ -135,6 +135,7 @@ export class Queue<T> implements AsyncIterable<T> {
     return this._putSlow(item, signal);
   }
 
+  /** @internal */
   private _putSlow(item: T, signal: AbortSignal | undefined): Promise<void> {
     // CPython: `while self.full(): (raise if shut down) await putter` then `put_nowait(item)`.
     if (this.full()) {
@@ -159,6 +160,7 @@ export class Queue<T> implements AsyncIterable<T> {
     this._putNowait(item);
   }
 
+  /** @internal */
   private _putNowait(item: T): void {
     this._put(item);
     this._unfinished++;
@@ -234,6 +236,7 @@ export class Queue<T> implements AsyncIterable<T> {
     return this._joinSlow(signal);
   }
 
+  /** @internal */
   private async _joinSlow(signal: AbortSignal | undefined): Promise<void> {
     await this._finished.wait(signal === undefined ? undefined : { signal });
   }
@@ -457,7 +460,7 @@ export class PriorityQueue<T> extends Queue<T> {
     return null;
   }
 
-  /** a before b? (compare, then insertion order) */
+  /** @internal a before b? (compare, then insertion order) */
   private _less(ia: T, sa: number, ib: T, sb: number): boolean {
     const c = this._compare(ia, ib);
     if (typeof c !== "number" || Number.isNaN(c)) throw new TypeError(`PriorityQueue: \`compare\` must return a number, got ${describe(c)}`);

@@ -58,8 +58,8 @@ export class TaskGroup implements DoneEntry {
    * (after a failure or `cancel()`) or finished.
    */
   createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
-    if (this._finished || (this._exiting && this._tasks.size === 0)) throw new InvalidStateError("createTask(): the TaskGroup is finished");
-    if (this._aborting) throw new InvalidStateError("createTask(): the TaskGroup is shutting down");
+    if (this._finished || (this._exiting && this._tasks.size === 0)) throw new InvalidStateError("TaskGroup.createTask: the TaskGroup is finished");
+    if (this._aborting) throw new InvalidStateError("TaskGroup.createTask: the TaskGroup is shutting down");
     const task = this._loop.createTask(fn, options);
     groupParent.set(task as Task<unknown>, this._parent);
     this._tasks.add(task as Task<unknown>);

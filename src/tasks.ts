@@ -109,8 +109,16 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
   /** @internal */ _detached = false;
   /** @internal */ _started = false;
 
-  /** @internal Use `createTask` or `loop.createTask`. */
-  constructor(fn: () => T | PromiseLike<T>, options: TaskOptions | undefined, loop: Loop) {
+  /** @internal Makes a Task: what `createTask` and the loop's task factory call (the constructor is protected). */
+  static _make<U>(fn: () => U | PromiseLike<U>, options: TaskOptions | undefined, loop: Loop): Task<U> {
+    return new Task<U>(fn, options, loop);
+  }
+
+  /**
+   * Use `createTask` or `loop.createTask`. Protected so that user code cannot call it: the
+   * declaration files keep it (stripInternal would drop an internal one and leave Future's).
+   */
+  protected constructor(fn: () => T | PromiseLike<T>, options: TaskOptions | undefined, loop: Loop) {
     if (typeof fn !== "function") {
       throw new TypeError(
         `createTask: \`fn\` must be a function, e.g. createTask(() => work()); got ${describe(fn)}` +
@@ -427,11 +435,13 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
     }
   }
 
+  /** @internal */
   private _attach(): void {
     this._detached = false;
     this._loop._nDetached--;
   }
 
+  /** @internal */
   private _bodyFulfilled(v: T): void {
     if (this._state !== PENDING) return;
     if (this._mustCancel) {
@@ -444,6 +454,7 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
     }
   }
 
+  /** @internal */
   private _bodyRejected(e: unknown): void {
     if (this._state !== PENDING) return;
     if (e instanceof CancelledError) {
@@ -464,6 +475,7 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
     return ac !== null && ac.signal.aborted && isAbortFrom(e, ac.signal);
   }
 
+  /** @internal */
   private _finishCancelled(exc: CancelledError): void {
     this._state = CANCELLED;
     this._cancelledExc = exc;
@@ -472,6 +484,7 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
     this._afterBody();
   }
 
+  /** @internal */
   private _afterBody(): void {
     const loop = this._loop;
     if (channels.taskFinished.hasSubscribers) {
@@ -517,6 +530,7 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
     }
   }
 
+  /** @internal */
   private _describeOnce(o: DescribeOptions): string {
     let s = `<Task ${this._state === PENDING ? "pending" : this._stateText(o)} name=${JSON.stringify(this.name)}`;
     if (this._state === PENDING) {
@@ -531,7 +545,7 @@ export class Task<T> extends Future<T> implements AwaitingTask, SteppingTask {
 const inspecting = new Set<Task<unknown>>();
 
 // The loop makes tasks (`loop.createTask`) through this factory: it sits below this module.
-registerTaskFactory(<T>(fn: () => T | PromiseLike<T>, options: TaskOptions | undefined, loop: Loop) => new Task<T>(fn, options, loop));
+registerTaskFactory(<T>(fn: () => T | PromiseLike<T>, options: TaskOptions | undefined, loop: Loop) => Task._make<T>(fn, options, loop));
 
 /**
  * @internal The task running the current code, or null: context.ts's ambient task, typed as the Task
@@ -604,7 +618,7 @@ function isAbortFrom(e: unknown, signal: AbortSignal): boolean {
 export function createTask<T>(fn: () => T | PromiseLike<T>, options?: TaskOptions): Task<T> {
   const loop = runningLoop();
   loop._checkOpen(); // what loop.createTask does, without its factory hop
-  return new Task<T>(fn, options, loop);
+  return Task._make<T>(fn, options, loop);
 }
 
 /**

@@ -61,8 +61,8 @@ export class Timeout {
   reschedule(when: number | null): void {
     if (when !== null) checkWhen(when, "reschedule", "when");
     if (this._state !== ENTERED) {
-      if (this._state === CREATED) throw new InvalidStateError("reschedule(): the timeout has not been entered");
-      throw new InvalidStateError(`reschedule(): cannot change the deadline of a ${STATE_NAMES[this._state]} timeout`);
+      if (this._state === CREATED) throw new InvalidStateError("Timeout.reschedule: the timeout has not been entered");
+      throw new InvalidStateError(`Timeout.reschedule: cannot change the deadline of a ${STATE_NAMES[this._state]} timeout`);
     }
     this._when = when;
     if (this._handle !== null) this._handle.cancel();

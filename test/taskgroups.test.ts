@@ -168,7 +168,7 @@ test("createTask on a shutting-down or finished group is refused; children may s
       ExceptionGroup,
     );
     assert.throws(() => kept!.createTask(() => 1), { name: "InvalidStateError", message: /finished/ });
-    assert.deepEqual(refusals, ["InvalidStateError: createTask(): the TaskGroup is shutting down"]);
+    assert.deepEqual(refusals, ["InvalidStateError: TaskGroup.createTask: the TaskGroup is shutting down"]);
 
     let depth = 0;
     await taskGroup(async (tg) => {

@@ -21,6 +21,9 @@ import { Task } from "../tasks.js";
 /** A Task whose first step may be run early: the step the constructor scheduled then does nothing. */
 class JobTask<T> extends Task<T> {
   private _begun = false;
+  constructor(body: () => T | PromiseLike<T>, loop: Loop) {
+    super(body, undefined, loop);
+  }
   override _step(): void {
     if (this._begun) return;
     this._begun = true;
@@ -30,7 +33,7 @@ class JobTask<T> extends Task<T> {
 
 /** @internal A task running `body` on `loop`, its first step scheduled as usual. */
 export function jobTask<T>(loop: Loop, body: () => T | PromiseLike<T>): Task<T> {
-  return new JobTask<T>(body, undefined, loop);
+  return new JobTask<T>(body, loop);
 }
 
 /** @internal Runs `task`'s first step now if no other step is in progress. */

@@ -11,7 +11,7 @@
  * Layer 1 (ARCHITECTURE.md): the loop runs its handles through this module, so it names neither the
  * Loop nor the Task, only the few members it reads (`AmbientLoop`, `AmbientTask`); context.ts
  * re-exports it with the real types for the modules above the loop.
- * @internal
+ * Internal: not part of the package's public API.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
@@ -26,6 +26,7 @@ export interface AmbientLoop {
  * awaiting a future.
  */
 export interface AmbientTask {
+  /** @internal */
   readonly _loop: AmbientLoop;
   done(): boolean;
 }

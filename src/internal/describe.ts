@@ -12,7 +12,7 @@
  * Describers run only when something prints: they add no field to any object and allocate nothing
  * until called. This module sits at the bottom layer (it imports only `node:util`), so every layer
  * can use it; the debug layer builds on it, never the other way round.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import { inspect } from "node:util";

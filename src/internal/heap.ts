@@ -3,11 +3,13 @@ import { Deque } from "./ring.js";
 /**
  * Timer ordering: (when, seq). `seq` makes equal deadlines fire in the order they were scheduled:
  * asyncio leaves that order undefined, tsaio makes it FIFO so runs are repeatable.
- * @internal
  */
 export interface HeapItem {
+  /** @internal */
   _when: number;
+  /** @internal */
   _seq: number;
+  /** @internal */
   _cancelled: boolean;
 }
 

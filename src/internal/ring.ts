@@ -8,7 +8,7 @@
  * interleaved rounds of 2,000,000 callbacks): this ring 26.6 ns per callback in bursts of 1,000 /
  * 22.9 ns in steady state; the same queue on a Deque of three slots per callback 35.3 / 33.6 ns;
  * on a Deque of one {fn, ctx, arg} object per callback 37.3 / 27.3 ns (and an allocation each).
- * @internal
+ * Internal: not part of the package's public API.
  */
 export type Slot = (this: never, arg: never) => void;
 type AnySlot = (this: unknown, arg: unknown) => void;

@@ -4,7 +4,7 @@
  * thread every millisecond. Here Infinity arms nothing, and a longer delay is armed in steps.
  * The loop arms its one timer through `clampDelay`; code that needs a plain Node timer (executor job
  * timeouts, grace periods, idle retirement) uses `LongTimeout`.
- * @internal
+ * Internal: not part of the package's public API.
  */
 
 /** The longest delay `setTimeout` accepts, in ms. */
@@ -20,12 +20,16 @@ export function clampDelay(ms: number): number {
  * 2³¹−1 ms re-arms until the deadline. `unref: true` does not keep the process alive.
  */
 export class LongTimeout {
+  /** @internal */
   private _timer: NodeJS.Timeout | null = null;
+  /** @internal */
   private readonly _deadline: number;
 
   constructor(
+    /** @internal */
     private readonly _fn: () => void,
     ms: number,
+    /** @internal */
     private readonly _unref = false,
   ) {
     this._deadline = performance.now() + ms;
@@ -45,12 +49,14 @@ export class LongTimeout {
     }
   }
 
+  /** @internal */
   private _arm(): void {
     const t = setTimeout(this._fire, clampDelay(this._deadline - performance.now()));
     if (this._unref) t.unref();
     this._timer = t;
   }
 
+  /** @internal */
   private readonly _fire = (): void => {
     this._timer = null;
     if (performance.now() < this._deadline - 0.5) this._arm();

@@ -6,7 +6,7 @@
  * The diagnostics channels' messages are tabled in instrument.ts, their public home.
  * Introspection (the `ps`/`pstree` server, task trees) reads this state from layer 8 (instrument.ts,
  * debug/); nothing here loads it.
- * @internal
+ * Internal: not part of the package's public API.
  * @module
  */
 import dc from "node:diagnostics_channel";
@@ -24,7 +24,9 @@ export interface TrackedLoop {
 
 /** What tracking reads of a future: its loop and its state (0: pending). */
 export interface Tracked {
+  /** @internal */
   readonly _loop: TrackedLoop;
+  /** @internal */
   readonly _state: number;
 }
 

@@ -1,4 +1,4 @@
-/** Argument checks that name the function and the argument, as the API contract requires. @internal */
+/** Argument checks that name the function and the argument, as the API contract requires. Internal: */
 
 export function checkFunction(value: unknown, fnName: string, argName: string): void {
   if (typeof value !== "function") {
