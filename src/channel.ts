@@ -15,17 +15,17 @@ export const CLOSED: unique symbol = Symbol("closed");
 
 export class Channel<T> {
   /** @internal */ readonly _items = new Deque<T>();
-  private readonly getters: WaiterList;
-  private readonly putters: WaiterList;
-  private closed = false;
-  private error: { e: unknown } | null = null;
+  private readonly _getters: WaiterList;
+  private readonly _putters: WaiterList;
+  private _closed = false;
+  private _error: { e: unknown } | null = null;
 
   constructor(
-    private readonly loop: Loop,
+    private readonly _loop: Loop,
     /** @internal */ readonly _capacity: number,
   ) {
-    this.getters = new WaiterList(this, getterResume);
-    this.putters = new WaiterList(this, putterResume);
+    this._getters = new WaiterList(this, getterResume);
+    this._putters = new WaiterList(this, putterResume);
   }
 
   get size(): number {
@@ -34,39 +34,39 @@ export class Channel<T> {
 
   /** Waits for room, then adds `v`. Returns false if the channel was closed meanwhile. */
   async put(v: T): Promise<boolean> {
-    while (!this.closed && this._items.length >= this._capacity) await this.putters.add(this.loop, undefined);
-    if (this.closed) return false;
+    while (!this._closed && this._items.length >= this._capacity) await this._putters.add(this._loop, undefined);
+    if (this._closed) return false;
     this._items.push(v);
-    this.getters.wakeNext(undefined);
+    this._getters.wakeNext(undefined);
     return true;
   }
 
   /** The next item, or CLOSED once closed and drained; rethrows the error given to `close`. */
   async get(): Promise<T | typeof CLOSED> {
     while (this._items.length === 0) {
-      if (this.closed) {
-        if (this.error !== null) throw this.error.e;
+      if (this._closed) {
+        if (this._error !== null) throw this._error.e;
         return CLOSED;
       }
-      await this.getters.add(this.loop, undefined);
+      await this._getters.add(this._loop, undefined);
     }
     const v = this._items.shift() as T;
-    this.putters.wakeNext(undefined);
+    this._putters.wakeNext(undefined);
     return v;
   }
 
   /** Ends the channel; readers drain what is buffered, then get CLOSED (or `error`). */
   close(error?: { e: unknown }): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (error !== undefined) this.error = error;
-    this.getters.wakeAll(undefined);
-    this.putters.wakeAll(undefined);
+    if (this._closed) return;
+    this._closed = true;
+    if (error !== undefined) this._error = error;
+    this._getters.wakeAll(undefined);
+    this._putters.wakeAll(undefined);
   }
 
   /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
   _describe(_o: DescribeOptions): string {
-    return `<Channel ${this.closed ? "closed" : "open"} items=${this._items.length}/${this._capacity}>`;
+    return `<Channel ${this._closed ? "closed" : "open"} items=${this._items.length}/${this._capacity}>`;
   }
 
   /** @internal */

@@ -43,56 +43,56 @@ const DONE: unique symbol = Symbol("done");
 
 /** Pulls items one at a time from any source, with their index; serializes async pulls. @internal */
 export class Puller<T> {
-  private readonly syncIt: Iterator<T> | null = null;
-  private readonly asyncIt: AsyncIterator<T> | null = null;
-  private index = 0;
-  private finished = false;
-  private pulling: Promise<unknown> = Promise.resolve();
+  private readonly _syncIt: Iterator<T> | null = null;
+  private readonly _asyncIt: AsyncIterator<T> | null = null;
+  private _index = 0;
+  private _finished = false;
+  private _pulling: Promise<unknown> = Promise.resolve();
 
   constructor(items: Items<T>, fnName: string) {
     checkItems(items, fnName);
-    if (typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] === "function") this.asyncIt = (items as AsyncIterable<T>)[Symbol.asyncIterator]();
-    else this.syncIt = (items as Iterable<T>)[Symbol.iterator]();
+    if (typeof (items as AsyncIterable<T>)[Symbol.asyncIterator] === "function") this._asyncIt = (items as AsyncIterable<T>)[Symbol.asyncIterator]();
+    else this._syncIt = (items as Iterable<T>)[Symbol.iterator]();
   }
 
   get isSync(): boolean {
-    return this.syncIt !== null;
+    return this._syncIt !== null;
   }
 
   pullSync(): { item: T; index: number } | typeof DONE {
-    if (this.finished) return DONE;
-    const r = (this.syncIt as Iterator<T>).next();
+    if (this._finished) return DONE;
+    const r = (this._syncIt as Iterator<T>).next();
     if (r.done === true) {
-      this.finished = true;
+      this._finished = true;
       return DONE;
     }
-    return { item: r.value, index: this.index++ };
+    return { item: r.value, index: this._index++ };
   }
 
   /** The next item; concurrent callers are served one after the other, in call order. */
   pullAsync(): Promise<{ item: T; index: number } | typeof DONE> {
-    const p = this.pulling.then(async () => {
-      if (this.finished) return DONE;
-      const r = await (this.asyncIt as AsyncIterator<T>).next();
+    const p = this._pulling.then(async () => {
+      if (this._finished) return DONE;
+      const r = await (this._asyncIt as AsyncIterator<T>).next();
       if (r.done === true) {
-        this.finished = true;
+        this._finished = true;
         return DONE;
       }
-      return { item: r.value, index: this.index++ };
+      return { item: r.value, index: this._index++ };
     });
-    this.pulling = p.catch(() => undefined);
+    this._pulling = p.catch(() => undefined);
     return p;
   }
 
   pull(): { item: T; index: number } | typeof DONE | Promise<{ item: T; index: number } | typeof DONE> {
-    return this.syncIt !== null ? this.pullSync() : this.pullAsync();
+    return this._syncIt !== null ? this.pullSync() : this.pullAsync();
   }
 
   /** Closes the source early (its `return()`), once; errors from `return()` are passed on. */
   async close(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    const it = this.syncIt ?? this.asyncIt;
+    if (this._finished) return;
+    this._finished = true;
+    const it = this._syncIt ?? this._asyncIt;
     if (it !== null && typeof it.return === "function") await it.return();
   }
 }
@@ -231,65 +231,65 @@ type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** The iterator behind `imap`. @internal */
 class Imap<T, R> implements AsyncIterableIterator<R> {
-  private readonly loop: Loop;
-  private bg: Task<void> | null = null;
-  private readonly ordered: boolean;
-  private readonly byIndex = new Map<number, Outcome<R>>();
-  private readonly fifo = new Deque<Outcome<R>>();
-  private nextIndex = 0;
-  private inWindow = 0; // pulled but not yet handed to the consumer
+  private readonly _loop: Loop;
+  private _bg: Task<void> | null = null;
+  private readonly _ordered: boolean;
+  private readonly _byIndex = new Map<number, Outcome<R>>();
+  private readonly _fifo = new Deque<Outcome<R>>();
+  private _nextIndex = 0;
+  private _inWindow = 0; // pulled but not yet handed to the consumer
   /** Workers waiting for a slot of the window (a slot frees when the consumer takes a result). */
-  private readonly slotWaiters = new WaiterList(this, plainResume);
-  private consumer: WaiterFuture<void> | null = null;
-  private finished = false;
-  private failure: { e: unknown } | null = null;
+  private readonly _slotWaiters = new WaiterList(this, plainResume);
+  private _consumer: WaiterFuture<void> | null = null;
+  private _finished = false;
+  private _failure: { e: unknown } | null = null;
 
   constructor(
-    private readonly items: Items<T>,
-    private readonly fn: (item: T, index: number) => R | PromiseLike<R>,
-    private readonly concurrency: number,
+    private readonly _items: Items<T>,
+    private readonly _fn: (item: T, index: number) => R | PromiseLike<R>,
+    private readonly _concurrency: number,
     ordered: boolean,
   ) {
-    this.loop = runningLoop();
-    this.ordered = ordered;
+    this._loop = runningLoop();
+    this._ordered = ordered;
   }
 
-  private start(): void {
-    this.bg = this.loop.createTask(() => this.run(), { name: "imap" });
-    this.bg.addDoneCallback((t) => {
-      this.finished = true;
-      if (!t.cancelled() && t.exception() !== null) this.failure = { e: unwrapSingle(t.exception()) };
-      this.wakeConsumer();
+  private _start(): void {
+    this._bg = this._loop.createTask(() => this._run(), { name: "imap" });
+    this._bg.addDoneCallback((t) => {
+      this._finished = true;
+      if (!t.cancelled() && t.exception() !== null) this._failure = { e: unwrapSingle(t.exception()) };
+      this._wakeConsumer();
     });
   }
 
-  private async run(): Promise<void> {
-    const src = new Puller(this.items, "imap");
+  private async _run(): Promise<void> {
+    const src = new Puller(this._items, "imap");
     try {
       await taskGroup(async (tg) => {
         const worker = async (): Promise<void> => {
           for (;;) {
             // Backpressure: a slot is taken when an item is pulled, given back when it is consumed.
-            while (this.inWindow >= this.concurrency) await this.slotWaiters.add(this.loop, undefined);
-            this.inWindow++;
+            while (this._inWindow >= this._concurrency) await this._slotWaiters.add(this._loop, undefined);
+            this._inWindow++;
             const next = src.isSync ? src.pullSync() : await src.pullAsync();
             if (next === DONE) {
-              this.inWindow--;
+              this._inWindow--;
               return;
             }
-            this.deliver(next.index, { ok: true, value: await this.fn(next.item, next.index) });
+            this._deliver(next.index, { ok: true, value: await this._fn(next.item, next.index) });
           }
         };
-        if (this.concurrency !== Infinity) {
-          for (let k = 0; k < this.concurrency; k++) void tg.createTask(worker);
+        if (this._concurrency !== Infinity) {
+          for (let k = 0; k < this._concurrency; k++) void tg.createTask(worker);
           return;
         }
         // Unbounded: no window; one task per item, started as fast as the source yields.
         for (;;) {
           const next = await src.pull();
           if (next === DONE) return;
-          this.inWindow++;
-          void tg.createTask(async () => this.deliver(next.index, { ok: true, value: await this.fn(next.item, next.index) }));
+          this._inWindow++;
+          void tg.createTask(async () => this._deliver(next.index, { ok: true, value: await this._fn(next.item, next.index) }));
         }
       });
     } finally {
@@ -297,70 +297,70 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
     }
   }
 
-  private deliver(index: number, o: Outcome<R>): void {
-    if (this.ordered) this.byIndex.set(index, o);
-    else this.fifo.push(o);
-    this.wakeConsumer();
+  private _deliver(index: number, o: Outcome<R>): void {
+    if (this._ordered) this._byIndex.set(index, o);
+    else this._fifo.push(o);
+    this._wakeConsumer();
   }
 
-  private wakeConsumer(): void {
-    const c = this.consumer;
-    this.consumer = null;
+  private _wakeConsumer(): void {
+    const c = this._consumer;
+    this._consumer = null;
     if (c !== null && !c.done()) c.setResult();
   }
 
-  private take(): Outcome<R> | undefined {
+  private _take(): Outcome<R> | undefined {
     let o: Outcome<R> | undefined;
-    if (this.ordered) {
-      o = this.byIndex.get(this.nextIndex);
+    if (this._ordered) {
+      o = this._byIndex.get(this._nextIndex);
       if (o !== undefined) {
-        this.byIndex.delete(this.nextIndex);
-        this.nextIndex++;
+        this._byIndex.delete(this._nextIndex);
+        this._nextIndex++;
       }
-    } else o = this.fifo.shift();
+    } else o = this._fifo.shift();
     if (o !== undefined) {
-      this.inWindow--;
-      this.slotWaiters.wakeNext(undefined);
+      this._inWindow--;
+      this._slotWaiters.wakeNext(undefined);
     }
     return o;
   }
 
   async next(): Promise<IteratorResult<R>> {
     throwAtCall();
-    if (this.bg === null) this.start();
+    if (this._bg === null) this._start();
     for (;;) {
-      const o = this.take();
+      const o = this._take();
       if (o !== undefined) {
         if (o.ok) return { done: false, value: o.value };
         throw o.error;
       }
-      if (this.finished) {
-        if (this.failure !== null) {
-          const f = this.failure;
-          this.failure = null;
+      if (this._finished) {
+        if (this._failure !== null) {
+          const f = this._failure;
+          this._failure = null;
           throw f.e;
         }
         return { done: true, value: undefined };
       }
-      this.consumer = new WaiterFuture<void>(this.loop, this);
+      this._consumer = new WaiterFuture<void>(this._loop, this);
       try {
-        await this.consumer;
+        await this._consumer;
       } catch (e) {
         // The consumer was cancelled while waiting: the work in flight is cancelled too.
-        this.bg?.cancel();
+        this._bg?.cancel();
         throw e;
       }
     }
   }
 
   async return(): Promise<IteratorResult<R>> {
-    const bg = this.bg;
+    const bg = this._bg;
     if (bg !== null && !bg.done()) {
       bg.cancel();
       await Promise.allSettled([bg]);
     }
-    this.finished = true;
-    this.failure = null;
+    this._finished = true;
+    this._failure = null;
     return { done: true, value: undefined };
   }
 
@@ -370,7 +370,7 @@ class Imap<T, R> implements AsyncIterableIterator<R> {
 
   /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
   _describe(_o: DescribeOptions): string {
-    return `<imap ${this.finished ? "finished" : this.bg === null ? "not started" : "running"} inWindow=${this.inWindow}/${this.concurrency} ready=${this.ordered ? this.byIndex.size : this.fifo.length}>`;
+    return `<imap ${this._finished ? "finished" : this._bg === null ? "not started" : "running"} inWindow=${this._inWindow}/${this._concurrency} ready=${this._ordered ? this._byIndex.size : this._fifo.length}>`;
   }
 
   /** @internal */

@@ -445,15 +445,15 @@ function limiterResume(w: Waiter, failed: boolean, err: unknown): void {
 /** Releases one borrower's token. */
 class Giver implements Releasable {
   constructor(
-    private readonly limiter: CapacityLimiter,
-    private readonly borrower: object,
+    private readonly _limiter: CapacityLimiter,
+    private readonly _borrower: object,
   ) {}
   release(): void {
-    this.limiter.release(this.borrower);
+    this._limiter.release(this._borrower);
   }
   /** @internal Its describer (see internal/describe.ts); `util.inspect` shows it. */
   _describe(o: DescribeOptions): string {
-    return show(this.limiter, o);
+    return show(this._limiter, o);
   }
 
   /** @internal */

@@ -361,17 +361,17 @@ function iterEnd(e: unknown): IteratorReturnResult<undefined> {
 
 /** The queue's async iterator: one promise per item, no generator machinery. */
 class QueueIterator<T> implements AsyncIterator<T> {
-  constructor(private readonly q: Queue<T>) {}
+  constructor(private readonly _q: Queue<T>) {}
 
   next(): Promise<IteratorResult<T>> {
-    const q = this.q;
+    const q = this._q;
     throwAtCall();
     if (q.qsize() > 0) return Promise.resolve({ value: q.getNowait(), done: false });
     return this._slow();
   }
 
   private _slow(): Promise<IteratorResult<T>> {
-    return this.q._getSlow(undefined).then(iterValue as (v: T) => IteratorResult<T>, iterEnd);
+    return this._q._getSlow(undefined).then(iterValue as (v: T) => IteratorResult<T>, iterEnd);
   }
 
   return(): Promise<IteratorResult<T>> {

@@ -129,7 +129,7 @@ export class WaiterList {
   /** Of those, woken ones (no longer in `q`). */
   nWoken = 0;
   /** Removed entries still inside `q`. */
-  private garbage = 0;
+  private _garbage = 0;
 
   /** `resume` is the code after the wait (see {@link Resume}). */
   constructor(
@@ -151,7 +151,7 @@ export class WaiterList {
     const w = new Waiter(loop, this);
     w._tag = tag;
     const p = promiseInto(w);
-    this.enqueue(w, currentTaskOrNull(), signal);
+    this._enqueue(w, currentTaskOrNull(), signal);
     return p;
   }
 
@@ -164,10 +164,10 @@ export class WaiterList {
     w._tag = prev._tag;
     w._res = prev._res;
     w._rej = prev._rej;
-    this.enqueue(w, prev._task, prev._signal);
+    this._enqueue(w, prev._task, prev._signal);
   }
 
-  private enqueue(w: Waiter, task: Task<unknown> | null, signal: AbortSignal | undefined): void {
+  private _enqueue(w: Waiter, task: Task<unknown> | null, signal: AbortSignal | undefined): void {
     this.q.push(w);
     this.nIn++;
     w._addEntry(w as DoneEntry);
@@ -190,26 +190,26 @@ export class WaiterList {
     if (w._state === CANCELLED) this.nCancelled--;
     if ((f & WOKEN) !== 0) this.nWoken--;
     if ((f & IN_QUEUE) !== 0) {
-      this.garbage++;
-      this.trimHead();
-      if (this.garbage > 32 && this.garbage * 2 > this.q.length) {
+      this._garbage++;
+      this._trimHead();
+      if (this._garbage > 32 && this._garbage * 2 > this.q.length) {
         this.q.retain(keepLive);
-        this.garbage = 0;
+        this._garbage = 0;
       }
     }
   }
 
   /** The first waiter still in the queue (pending or cancelled; never woken or removed). */
   first(): Waiter | undefined {
-    this.trimHead();
+    this._trimHead();
     return this.q.peek();
   }
 
   /** Wakes the first pending waiter with `value` (skipping and dropping done ones). */
   wakeNext(value: unknown): boolean {
-    const w = this.popPending();
+    const w = this._popPending();
     if (w === undefined) return false;
-    this.wake(w, value);
+    this._wake(w, value);
     return true;
   }
 
@@ -224,57 +224,57 @@ export class WaiterList {
       if (w === undefined) return undefined;
       if (w._state === PENDING) return w;
       void q.shift();
-      this.dropped(w);
+      this._dropped(w);
     }
   }
 
   /** Wakes `w`, which must be the head returned by `peekPending`. */
   wakeHead(w: Waiter, value: unknown): void {
     void this.q.shift();
-    this.wake(w, value);
+    this._wake(w, value);
   }
 
   /** Wakes every pending waiter with `value`; returns how many. */
   wakeAll(value: unknown): number {
     let n = 0;
-    for (let w = this.popPending(); w !== undefined; w = this.popPending()) {
-      this.wake(w, value);
+    for (let w = this._popPending(); w !== undefined; w = this._popPending()) {
+      this._wake(w, value);
       n++;
     }
     return n;
   }
 
-  private popPending(): Waiter | undefined {
+  private _popPending(): Waiter | undefined {
     const q = this.q;
     while (q.length > 0) {
       const w = q.shift() as Waiter;
       if (w._state === PENDING) return w;
-      this.dropped(w);
+      this._dropped(w);
     }
     return undefined;
   }
 
-  private wake(w: Waiter, value: unknown): void {
+  private _wake(w: Waiter, value: unknown): void {
     w._flags = (w._flags & ~IN_QUEUE) | WOKEN;
     this.nWoken++;
     w._resolve(value);
   }
 
   /** `w` (done: cancelled or removed) was shifted out of the queue. */
-  private dropped(w: Waiter): void {
+  private _dropped(w: Waiter): void {
     const f = w._flags;
     w._flags = f & ~IN_QUEUE;
-    if ((f & REMOVED) !== 0) this.garbage--;
+    if ((f & REMOVED) !== 0) this._garbage--;
   }
 
-  private trimHead(): void {
+  private _trimHead(): void {
     const q = this.q;
     for (;;) {
       const w = q.peek();
       if (w === undefined || (w._flags & REMOVED) === 0) return;
       void q.shift();
       w._flags &= ~IN_QUEUE;
-      this.garbage--;
+      this._garbage--;
     }
   }
 }

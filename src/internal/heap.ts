@@ -43,12 +43,12 @@ const KEEP_RUNS = 256;
  * @internal
  */
 export class TimerQueue<T extends HeapItem> {
-  private heap: Run<T>[] = [];
-  private readonly byDelay = new Map<number, Run<T>>();
+  private _heap: Run<T>[] = [];
+  private readonly _byDelay = new Map<number, Run<T>>();
   size = 0;
 
   peek(): T | undefined {
-    const r = this.heap[0];
+    const r = this._heap[0];
     return r === undefined ? undefined : r.q.peek();
   }
 
@@ -56,8 +56,8 @@ export class TimerQueue<T extends HeapItem> {
   push(item: T, delay: number | null = null): void {
     this.size++;
     if (delay !== null) {
-      let run = this.byDelay.get(delay);
-      if (run === undefined) this.byDelay.set(delay, (run = new Run<T>(delay)));
+      let run = this._byDelay.get(delay);
+      if (run === undefined) this._byDelay.set(delay, (run = new Run<T>(delay)));
       const q = run.q;
       if (q.length > 0) {
         // Due after everything in the run (the clock never goes back): the run's order holds and
@@ -68,22 +68,22 @@ export class TimerQueue<T extends HeapItem> {
         }
       } else {
         q.push(item);
-        this.insert(run);
+        this._insert(run);
         return;
       }
     }
     const single = new Run<T>(null);
     single.q.push(item);
-    this.insert(single);
+    this._insert(single);
   }
 
   pop(): T | undefined {
-    const run = this.heap[0];
+    const run = this._heap[0];
     if (run === undefined) return undefined;
     const item = run.q.shift() as T;
     this.size--;
-    if (run.q.length > 0) this.siftDown(0);
-    else this.removeTop(run);
+    if (run.q.length > 0) this._siftDown(0);
+    else this._removeTop(run);
     return item;
   }
 
@@ -91,51 +91,51 @@ export class TimerQueue<T extends HeapItem> {
   compact(): void {
     const kept: Run<T>[] = [];
     let size = 0;
-    for (const run of this.heap) {
+    for (const run of this._heap) {
       run.q.retain(live);
       if (run.q.length > 0) {
         kept.push(run);
         size += run.q.length;
-      } else this.forget(run);
+      } else this._forget(run);
     }
-    this.heap = kept;
+    this._heap = kept;
     this.size = size;
     for (let i = 0; i < kept.length; i++) kept[i]!.pos = i;
-    for (let i = (kept.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    for (let i = (kept.length >> 1) - 1; i >= 0; i--) this._siftDown(i);
   }
 
   clear(): void {
-    this.heap = [];
-    this.byDelay.clear();
+    this._heap = [];
+    this._byDelay.clear();
     this.size = 0;
   }
 
-  private insert(run: Run<T>): void {
-    const h = this.heap;
+  private _insert(run: Run<T>): void {
+    const h = this._heap;
     run.pos = h.length;
     h.push(run);
-    this.siftUp(run.pos);
+    this._siftUp(run.pos);
   }
 
-  private removeTop(run: Run<T>): void {
-    this.forget(run);
-    const h = this.heap;
+  private _removeTop(run: Run<T>): void {
+    this._forget(run);
+    const h = this._heap;
     const last = h.pop() as Run<T>;
     if (last !== run) {
       h[0] = last;
       last.pos = 0;
-      this.siftDown(0);
+      this._siftDown(0);
     }
   }
 
   /** An empty run leaves the heap; past KEEP_RUNS delays, its delay's entry goes too (one-off delays). */
-  private forget(run: Run<T>): void {
+  private _forget(run: Run<T>): void {
     run.pos = -1;
-    if (run.delay !== null && this.byDelay.size > KEEP_RUNS && this.byDelay.get(run.delay) === run) this.byDelay.delete(run.delay);
+    if (run.delay !== null && this._byDelay.size > KEEP_RUNS && this._byDelay.get(run.delay) === run) this._byDelay.delete(run.delay);
   }
 
-  private siftUp(start: number): void {
-    const h = this.heap;
+  private _siftUp(start: number): void {
+    const h = this._heap;
     const run = h[start]!;
     const head = run.q.peek() as T;
     let i = start;
@@ -151,8 +151,8 @@ export class TimerQueue<T extends HeapItem> {
     run.pos = i;
   }
 
-  private siftDown(start: number): void {
-    const h = this.heap;
+  private _siftDown(start: number): void {
+    const h = this._heap;
     const n = h.length;
     const run = h[start]!;
     const head = run.q.peek() as T;

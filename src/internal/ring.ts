@@ -14,60 +14,60 @@ export type Slot = (this: never, arg: never) => void;
 type AnySlot = (this: unknown, arg: unknown) => void;
 
 export class CallRing {
-  private buf: unknown[];
-  private mask: number; // capacity - 1 (capacity is a power of two, counted in triples)
-  private head = 0;
-  private tail = 0;
+  private _buf: unknown[];
+  private _mask: number; // capacity - 1 (capacity is a power of two, counted in triples)
+  private _head = 0;
+  private _tail = 0;
   length = 0;
 
   constructor(capacity = 1024) {
-    this.buf = new Array<unknown>(capacity * 3);
-    this.mask = capacity - 1;
+    this._buf = new Array<unknown>(capacity * 3);
+    this._mask = capacity - 1;
   }
 
   push(fn: Slot, ctx: unknown, arg: unknown): void {
-    if (this.length > this.mask) this.grow();
-    const i = this.tail * 3;
-    const b = this.buf;
+    if (this.length > this._mask) this._grow();
+    const i = this._tail * 3;
+    const b = this._buf;
     b[i] = fn;
     b[i + 1] = ctx;
     b[i + 2] = arg;
-    this.tail = (this.tail + 1) & this.mask;
+    this._tail = (this._tail + 1) & this._mask;
     this.length++;
   }
 
   /** Runs the oldest triple and removes it; the caller checks `length` first. */
   runFirst(): void {
-    const i = this.head * 3;
-    const b = this.buf;
+    const i = this._head * 3;
+    const b = this._buf;
     const fn = b[i] as AnySlot;
     const ctx = b[i + 1];
     const arg = b[i + 2];
     b[i] = b[i + 1] = b[i + 2] = undefined; // drop references so finished work can be collected
-    this.head = (this.head + 1) & this.mask;
+    this._head = (this._head + 1) & this._mask;
     this.length--;
     fn.call(ctx, arg);
   }
 
   clear(): void {
-    this.buf = new Array<unknown>(1024 * 3); // drop the old buffer rather than wipe it slot by slot
-    this.mask = 1023;
-    this.head = this.tail = this.length = 0;
+    this._buf = new Array<unknown>(1024 * 3); // drop the old buffer rather than wipe it slot by slot
+    this._mask = 1023;
+    this._head = this._tail = this.length = 0;
   }
 
-  private grow(): void {
+  private _grow(): void {
     // Quadruple: a burst of a million callbacks is copied a third as often as when doubling.
-    const cap = this.mask + 1;
+    const cap = this._mask + 1;
     const nb = new Array<unknown>(cap * 4 * 3);
-    for (let k = 0, h = this.head; k < this.length; k++, h = (h + 1) & this.mask) {
-      nb[k * 3] = this.buf[h * 3];
-      nb[k * 3 + 1] = this.buf[h * 3 + 1];
-      nb[k * 3 + 2] = this.buf[h * 3 + 2];
+    for (let k = 0, h = this._head; k < this.length; k++, h = (h + 1) & this._mask) {
+      nb[k * 3] = this._buf[h * 3];
+      nb[k * 3 + 1] = this._buf[h * 3 + 1];
+      nb[k * 3 + 2] = this._buf[h * 3 + 2];
     }
-    this.buf = nb;
-    this.head = 0;
-    this.tail = this.length;
-    this.mask = cap * 4 - 1;
+    this._buf = nb;
+    this._head = 0;
+    this._tail = this.length;
+    this._mask = cap * 4 - 1;
   }
 }
 
@@ -77,50 +77,50 @@ export class CallRing {
  * @internal
  */
 export class Deque<T> {
-  private buf: (T | undefined)[];
-  private mask: number;
-  private head = 0;
+  private _buf: (T | undefined)[];
+  private _mask: number;
+  private _head = 0;
   length = 0;
 
   constructor(capacity = 8) {
-    this.buf = new Array<T | undefined>(capacity);
-    this.mask = capacity - 1;
+    this._buf = new Array<T | undefined>(capacity);
+    this._mask = capacity - 1;
   }
 
   push(v: T): void {
-    if (this.length > this.mask) this.grow();
-    this.buf[(this.head + this.length) & this.mask] = v;
+    if (this.length > this._mask) this._grow();
+    this._buf[(this._head + this.length) & this._mask] = v;
     this.length++;
   }
 
   unshift(v: T): void {
-    if (this.length > this.mask) this.grow();
-    this.head = (this.head - 1) & this.mask;
-    this.buf[this.head] = v;
+    if (this.length > this._mask) this._grow();
+    this._head = (this._head - 1) & this._mask;
+    this._buf[this._head] = v;
     this.length++;
   }
 
   shift(): T | undefined {
     if (this.length === 0) return undefined;
-    const v = this.buf[this.head];
-    this.buf[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
+    const v = this._buf[this._head];
+    this._buf[this._head] = undefined;
+    this._head = (this._head + 1) & this._mask;
     this.length--;
     return v;
   }
 
   /** Visits every value, oldest first (no generator: cheap on hot paths). */
   forEach(visit: (v: T) => void): void {
-    for (let k = 0; k < this.length; k++) visit(this.buf[(this.head + k) & this.mask] as T);
+    for (let k = 0; k < this.length; k++) visit(this._buf[(this._head + k) & this._mask] as T);
   }
 
   peek(): T | undefined {
-    return this.length === 0 ? undefined : this.buf[this.head];
+    return this.length === 0 ? undefined : this._buf[this._head];
   }
 
   /** The newest value. */
   tail(): T | undefined {
-    return this.length === 0 ? undefined : this.buf[(this.head + this.length - 1) & this.mask];
+    return this.length === 0 ? undefined : this._buf[(this._head + this.length - 1) & this._mask];
   }
 
   /** Removes every value for which `keep` returns false, preserving order. O(n). */
@@ -128,30 +128,30 @@ export class Deque<T> {
     let n = 0;
     const len = this.length;
     for (let k = 0; k < len; k++) {
-      const i = (this.head + k) & this.mask;
-      const v = this.buf[i] as T;
-      this.buf[i] = undefined;
-      if (keep(v)) this.buf[(this.head + n++) & this.mask] = v;
+      const i = (this._head + k) & this._mask;
+      const v = this._buf[i] as T;
+      this._buf[i] = undefined;
+      if (keep(v)) this._buf[(this._head + n++) & this._mask] = v;
     }
     this.length = n;
   }
 
   /** Drops every value. */
   clear(): void {
-    this.buf.fill(undefined);
-    this.head = this.length = 0;
+    this._buf.fill(undefined);
+    this._head = this.length = 0;
   }
 
   *[Symbol.iterator](): IterableIterator<T> {
-    for (let k = 0; k < this.length; k++) yield this.buf[(this.head + k) & this.mask] as T;
+    for (let k = 0; k < this.length; k++) yield this._buf[(this._head + k) & this._mask] as T;
   }
 
-  private grow(): void {
-    const cap = this.mask + 1;
+  private _grow(): void {
+    const cap = this._mask + 1;
     const nb = new Array<T | undefined>(cap * 2);
-    for (let k = 0; k < this.length; k++) nb[k] = this.buf[(this.head + k) & this.mask];
-    this.buf = nb;
-    this.head = 0;
-    this.mask = cap * 2 - 1;
+    for (let k = 0; k < this.length; k++) nb[k] = this._buf[(this._head + k) & this._mask];
+    this._buf = nb;
+    this._head = 0;
+    this._mask = cap * 2 - 1;
   }
 }
