@@ -15,7 +15,7 @@ import { pendingTasks, Task } from "../tasks.js";
  * Options of {@link taskTree}, {@link formatTaskTree} and `describeWait`.
  *
  * By default the tree shows what a task waits on by its *state* — `<Queue maxsize=10 qsize=3
- * getters=0>`, `<Lock locked waiters=2>` — never by its contents (a queue's items, a future's
+ * putters=1>`, `<Lock locked waiters=2>` — never by its contents (a queue's items, a future's
  * result), because the tree is meant to be printed, logged and read from outside the process
  * (`tsaio ps`/`pstree`). `util.inspect` of the objects themselves still shows contents, as
  * asyncio's `repr` does. Both come from the same describer of each object, in its redacted mode
