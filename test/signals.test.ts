@@ -108,5 +108,5 @@ test("SIGINT: a handler of the loop takes Ctrl-C over from run(); removing it gi
     },
   });
   assert.equal(r.code, 130, r.stderr);
-  assert.deepEqual(r.stdout.trim().split("\n"), ["ready1", "handler", "main still running", "ready2", "usr2", "cancelled by run()"]);
+  assert.deepEqual(r.stdout.trim().split("\n"), ["ready1", "handler", "main still running", "ready2", "urg", "cancelled by run()"]);
 });
