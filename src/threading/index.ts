@@ -15,6 +15,12 @@
  *
  * Misuse of state (releasing an unlocked Lock, an RLock one does not own, over-releasing a
  * BoundedSemaphore) throws `InvalidStateError`, as everywhere in tsaio.
+ *
+ * Not yet: crash safety. A worker that dies (or is terminated) while holding a `Lock`, `RLock` or a
+ * `Semaphore` permit leaves it held, as a thread killed in Python would; waiters that passed a
+ * `timeout` or a `signal` are not stuck, the others are. (Planned: the executor reports a dead
+ * worker's thread id, and locks it held are recovered.) A `Queue` is unaffected by a dead consumer
+ * or producer, except for an item being copied at the instant of death.
  * @example
  * ```ts
  * import { Lock, Value } from "tsaio/threading";
