@@ -15,12 +15,17 @@ export const CLOSED: unique symbol = Symbol("closed");
 
 export class Channel<T> {
   /** @internal */ readonly _items = new Deque<T>();
+  /** @internal */
   private readonly _getters: WaiterList;
+  /** @internal */
   private readonly _putters: WaiterList;
+  /** @internal */
   private _closed = false;
+  /** @internal */
   private _error: { e: unknown } | null = null;
 
   constructor(
+    /** @internal */
     private readonly _loop: Loop,
     /** @internal */ readonly _capacity: number,
   ) {

@@ -128,7 +128,7 @@ export class WaiterList {
   nCancelled = 0;
   /** Of those, woken ones (no longer in `q`). */
   nWoken = 0;
-  /** Removed entries still inside `q`. */
+  /** @internal Removed entries still inside `q`. */
   private _garbage = 0;
 
   /** `resume` is the code after the wait (see {@link Resume}). */
@@ -167,6 +167,7 @@ export class WaiterList {
     this._enqueue(w, prev._task, prev._signal);
   }
 
+  /** @internal */
   private _enqueue(w: Waiter, task: Task<unknown> | null, signal: AbortSignal | undefined): void {
     this.q.push(w);
     this.nIn++;
@@ -244,6 +245,7 @@ export class WaiterList {
     return n;
   }
 
+  /** @internal */
   private _popPending(): Waiter | undefined {
     const q = this.q;
     while (q.length > 0) {
@@ -254,19 +256,21 @@ export class WaiterList {
     return undefined;
   }
 
+  /** @internal */
   private _wake(w: Waiter, value: unknown): void {
     w._flags = (w._flags & ~IN_QUEUE) | WOKEN;
     this.nWoken++;
     w._resolve(value);
   }
 
-  /** `w` (done: cancelled or removed) was shifted out of the queue. */
+  /** @internal `w` (done: cancelled or removed) was shifted out of the queue. */
   private _dropped(w: Waiter): void {
     const f = w._flags;
     w._flags = f & ~IN_QUEUE;
     if ((f & REMOVED) !== 0) this._garbage--;
   }
 
+  /** @internal */
   private _trimHead(): void {
     const q = this.q;
     for (;;) {

@@ -14,9 +14,13 @@ export type Slot = (this: never, arg: never) => void;
 type AnySlot = (this: unknown, arg: unknown) => void;
 
 export class CallRing {
+  /** @internal */
   private _buf: unknown[];
+  /** @internal */
   private _mask: number; // capacity - 1 (capacity is a power of two, counted in triples)
+  /** @internal */
   private _head = 0;
+  /** @internal */
   private _tail = 0;
   length = 0;
 
@@ -55,6 +59,7 @@ export class CallRing {
     this._head = this._tail = this.length = 0;
   }
 
+  /** @internal */
   private _grow(): void {
     // Quadruple: a burst of a million callbacks is copied a third as often as when doubling.
     const cap = this._mask + 1;
