@@ -328,7 +328,7 @@ export class CapacityLimiter {
    * `InvalidStateError` if that borrower already holds or waits for a token of this limiter.
    */
   acquire(options?: BorrowOptions): Promise<true> {
-    const signal = signalOf(options, "CapacityLimiter.acquire");
+    signalOf(options, "CapacityLimiter.acquire"); // checked first: the borrower comes from the same options
     let borrower: object;
     try {
       borrower = this._borrowerOf(options, "CapacityLimiter.acquire");
@@ -339,8 +339,8 @@ export class CapacityLimiter {
     if (this._borrowers.has(borrower)) {
       return Promise.reject(new InvalidStateError("CapacityLimiter.acquire(): this borrower already holds or waits for a token"));
     }
-    const started = startWait(options, "CapacityLimiter", "acquire");
-    if (abortedAtStart(started)) return Promise.reject(started);
+    const signal = startWait(options, "CapacityLimiter", "acquire");
+    if (abortedAtStart(signal)) return Promise.reject(signal);
     if (!this.locked()) {
       this._borrowers.set(borrower, HOLDING);
       this._borrowed++;
