@@ -35,7 +35,11 @@ if (files.length === 0) {
 const verbose = process.env.TSAIO_TEST_VERBOSE === "1";
 // The spec reporter colours its output only on a terminal: keep that through the pipe below.
 const env = process.stdout.isTTY && process.env.FORCE_COLOR === undefined && process.env.NO_COLOR === undefined ? { ...process.env, FORCE_COLOR: "1" } : process.env;
-const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], { stdio: ["inherit", verbose ? "inherit" : "pipe", "inherit"], env });
+// A test that hangs fails after TSAIO_TEST_TIMEOUT ms (default 4 min) with its name, instead of holding
+// CI until its own limit. `npm run fuzz` (FUZZ_RUNS set) runs long properties: no limit there.
+const limit = process.env.TSAIO_TEST_TIMEOUT ?? (process.env.FUZZ_RUNS === undefined ? "240000" : "");
+const timeoutArgs = limit === "" || limit === "0" ? [] : [`--test-timeout=${Number(limit)}`];
+const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...timeoutArgs, ...files], { stdio: ["inherit", verbose ? "inherit" : "pipe", "inherit"], env });
 
 /** The lines of V8's out-of-memory report, from "<--- Last few GCs --->" to the native stack's last frame. */
 const OOM_START = /^<--- Last few GCs --->\s*$/;
