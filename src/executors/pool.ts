@@ -33,6 +33,7 @@ import { availableParallelism } from "node:os";
 import type { TransferListItem } from "node:worker_threads";
 import { runningLoop } from "../context.js";
 import { BrokenExecutorError, InvalidStateError } from "../errors.js";
+import { abortMessage } from "../futures.js";
 import { checkItems, checkOptions, describe as describeValue } from "../internal/validate.js";
 import { type DescribeOptions, FULL } from "../internal/describe.js";
 import { checkEntry, fnEntry, type FnEntry } from "./functions.js";
@@ -367,12 +368,6 @@ export abstract class Executor implements AsyncDisposable {
     this._shutdownWaiters = [];
     for (const w of ws) w();
   }
-}
-
-function abortMessage(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (r instanceof Error) return r.message;
-  return r === undefined ? "aborted" : String(r);
 }
 
 /** @internal The default size of a thread pool: Python's `min(32, cpus + 4)`. */
