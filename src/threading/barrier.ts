@@ -12,6 +12,7 @@ import { checkCount } from "../internal/validate.js";
 import {
   A,
   abortedNow,
+  attach,
   B,
   blockUntil,
   C,
@@ -34,7 +35,6 @@ import {
   waitOptions,
   WIRE,
   type WireForm,
-  wordsOf,
 } from "./shared.js";
 
 const URL_ = import.meta.url;
@@ -122,9 +122,7 @@ export class Barrier {
    * ```
    */
   static from(handle: Handle): Barrier {
-    const b = Object.create(Barrier.prototype) as { _w: Int32Array };
-    b._w = wordsOf(handle, "Barrier", "Barrier.from");
-    return b as unknown as Barrier;
+    return attach(Barrier.prototype, handle, "Barrier", "Barrier.from");
   }
 
   /** A plain, structured-cloneable description, for {@link Barrier.from} in another thread. */

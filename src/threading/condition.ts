@@ -11,6 +11,7 @@ import { Held, Lock, RLock } from "./lock.js";
 import {
   abandon,
   abortedNow,
+  attach,
   blockUntil,
   checkMayBlock,
   deadlineOf,
@@ -21,7 +22,6 @@ import {
   isGranted,
   newWords,
   NOT_YET,
-  queueLength,
   registerReviver,
   SLOTS,
   take,
@@ -33,7 +33,7 @@ import {
   waitOptions,
   WIRE,
   type WireForm,
-  wordsOf,
+  waitersText,
 } from "./shared.js";
 
 const URL_ = import.meta.url;
@@ -97,8 +97,7 @@ export class Condition {
    * ```
    */
   static from(handle: ConditionHandle): Condition {
-    const c = Object.create(Condition.prototype) as { _w: Int32Array; _lock: Lock | RLock };
-    c._w = wordsOf(handle, "Condition", "Condition.from");
+    const c = attach<{ _lock: Lock | RLock }>(Condition.prototype, handle, "Condition", "Condition.from");
     const lh = handle.lock;
     c._lock = (lh as { kind?: unknown } | undefined)?.kind === "RLock" ? RLock.from(lh) : Lock.from(lh);
     return c as unknown as Condition;
@@ -271,8 +270,7 @@ export class Condition {
 
   /** @internal */
   [inspect.custom](): string {
-    const n = queueLength(this._w);
-    return `<threading.Condition ${this.locked() ? "locked" : "unlocked"}${n > 0 ? ` waiters=${n}` : ""}>`;
+    return `<threading.Condition ${this.locked() ? "locked" : "unlocked"}${waitersText(this._w)}>`;
   }
 }
 

@@ -7,6 +7,7 @@
 import { inspect } from "node:util";
 import {
   abortedNow,
+  attach,
   blockUntil,
   checkMayBlock,
   deadlineOf,
@@ -26,7 +27,6 @@ import {
   waitOptions,
   WIRE,
   type WireForm,
-  wordsOf,
 } from "./shared.js";
 
 const URL_ = import.meta.url;
@@ -76,9 +76,7 @@ export class Event {
    * ```
    */
   static from(handle: Handle): Event {
-    const e = Object.create(Event.prototype) as { _w: Int32Array };
-    e._w = wordsOf(handle, "Event", "Event.from");
-    return e as unknown as Event;
+    return attach(Event.prototype, handle, "Event", "Event.from");
   }
 
   /** A plain, structured-cloneable description, for {@link Event.from} in another thread. */

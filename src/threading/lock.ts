@@ -14,6 +14,7 @@ import type { Future } from "../futures.js";
 import {
   A,
   abandon,
+  attach,
   abortedNow,
   B,
   blockUntil,
@@ -30,7 +31,6 @@ import {
   newWords,
   NOT_YET,
   queued,
-  queueLength,
   registerReviver,
   SEQ,
   SLEEPERS,
@@ -47,7 +47,7 @@ import {
   waitOptions,
   WIRE,
   type WireForm,
-  wordsOf,
+  waitersText,
 } from "./shared.js";
 
 const URL_ = import.meta.url;
@@ -152,10 +152,6 @@ function spinFor(w: Int32Array): boolean {
 const SPIN = 200;
 const MAIN = isMainThread;
 
-function checkTimeoutSync(timeout: unknown, what: string): number {
-  return deadlineOf(timeout, what);
-}
-
 /**
  * A lock shared by threads, Python's `threading.Lock` with asyncio's manners: `await acquire()` from
  * any thread (a tsaio cancellation point that never blocks the event loop), `acquireSync()` in
@@ -195,9 +191,7 @@ export class Lock {
    * ```
    */
   static from(handle: Handle): Lock {
-    const l = Object.create(Lock.prototype) as { _w: Int32Array };
-    l._w = wordsOf(handle, "Lock", "Lock.from");
-    return l as unknown as Lock;
+    return attach(Lock.prototype, handle, "Lock", "Lock.from");
   }
 
   /** A plain, structured-cloneable description of this lock, for {@link Lock.from} in another thread. */
@@ -237,7 +231,7 @@ export class Lock {
     if (MAIN) checkMayBlock("Lock.acquireSync()", "lock.acquire()");
     const w = this._w;
     if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return true;
-    const deadline = checkTimeoutSync(timeout, "Lock.acquireSync");
+    const deadline = deadlineOf(timeout, "Lock.acquireSync");
     return spinFor(w) || blockUntil(w, new SyncLockWait(w), deadline);
   }
 
@@ -257,13 +251,8 @@ export class Lock {
    * console.log(await lock.run(() => lock.locked()), lock.locked()); // true false
    * ```
    */
-  async run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
-    await this.acquire(options);
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
+    return runHolding(this, fn, options);
   }
 
   /**
@@ -277,9 +266,8 @@ export class Lock {
    * console.log(lock.locked()); // false
    * ```
    */
-  async hold(options?: { signal?: AbortSignal }): Promise<Held> {
-    await this.acquire(options);
-    return new Held(this);
+  hold(options?: { signal?: AbortSignal }): Promise<Held> {
+    return holdOf(this, options);
   }
 
   /** @internal The wire form for an executor job argument (see shared.ts). */
@@ -293,9 +281,26 @@ export class Lock {
   }
 }
 
-function waitersText(w: Int32Array): string {
-  const n = queueLength(w);
-  return n > 0 ? ` waiters=${n}` : "";
+/** What `run` and `hold` need of a lock or semaphore. */
+interface Acquirable {
+  acquire(options?: { signal?: AbortSignal }): Promise<boolean>;
+  release(): void;
+}
+
+/** @internal `run` of a Lock, RLock or Semaphore: `fn` holding `p`, released however `fn` ends. */
+export async function runHolding<R>(p: Acquirable, fn: () => R | PromiseLike<R>, options: { signal?: AbortSignal } | undefined): Promise<Awaited<R>> {
+  await p.acquire(options);
+  try {
+    return await fn();
+  } finally {
+    p.release();
+  }
+}
+
+/** @internal `hold` of a Lock, RLock or Semaphore: acquires `p` and returns its {@link Held}. */
+export async function holdOf(p: Acquirable, options: { signal?: AbortSignal } | undefined): Promise<Held> {
+  await p.acquire(options);
+  return new Held(p);
 }
 
 /**
@@ -395,9 +400,7 @@ export class RLock {
    * ```
    */
   static from(handle: Handle): RLock {
-    const l = Object.create(RLock.prototype) as { _w: Int32Array };
-    l._w = wordsOf(handle, "RLock", "RLock.from");
-    return l as unknown as RLock;
+    return attach(RLock.prototype, handle, "RLock", "RLock.from");
   }
 
   /** A plain, structured-cloneable description of this lock, for {@link RLock.from}. */
@@ -451,7 +454,7 @@ export class RLock {
   acquireSync(timeout?: number | null): boolean {
     if (MAIN) checkMayBlock("RLock.acquireSync()", "rlock.acquire()");
     if (this.tryAcquire()) return true;
-    const deadline = checkTimeoutSync(timeout, "RLock.acquireSync");
+    const deadline = deadlineOf(timeout, "RLock.acquireSync");
     if (spinFor(this._w)) {
       this._own(1);
       return true;
@@ -490,19 +493,13 @@ export class RLock {
   }
 
   /** Runs `fn` holding the lock, and releases it however `fn` ends. */
-  async run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
-    await this.acquire(options);
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
+    return runHolding(this, fn, options);
   }
 
   /** Acquires and returns a {@link Held} (`await using _ = await rlock.hold()`). */
-  async hold(options?: { signal?: AbortSignal }): Promise<Held> {
-    await this.acquire(options);
-    return new Held(this);
+  hold(options?: { signal?: AbortSignal }): Promise<Held> {
+    return holdOf(this, options);
   }
 
   /** @internal */

@@ -26,6 +26,7 @@ import {
   B,
   blockUntil,
   C,
+  checkHandle,
   checkMayBlock,
   D,
   deadlineOf,
@@ -215,9 +216,7 @@ export class Queue<T = unknown> {
    * ```
    */
   static from<T = unknown>(handle: QueueHandle): Queue<T> {
-    if (typeof handle !== "object" || handle === null || handle.kind !== "Queue" || !(handle.sab instanceof SharedArrayBuffer)) {
-      throw new TypeError(`Queue.from: \`handle\` must be the \`handle\` of a Queue, got ${describe(handle)}`);
-    }
+    checkHandle(handle, "Queue", "Queue.from");
     const q = Object.create(Queue.prototype) as { _p: Parts };
     q._p = partsOf(handle.sab, handle.offset, handle.bufferSize);
     return q as unknown as Queue<T>;

@@ -8,11 +8,12 @@
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
 import { checkCount } from "../internal/validate.js";
-import { Held } from "./lock.js";
+import { type Held, holdOf, runHolding } from "./lock.js";
 import {
   A,
   abandon,
   abortedNow,
+  attach,
   B,
   blockUntil,
   checkMayBlock,
@@ -26,7 +27,6 @@ import {
   newWords,
   NOT_YET,
   queued,
-  queueLength,
   registerReviver,
   RESOLVED_TRUE,
   STATE,
@@ -39,7 +39,7 @@ import {
   waitOptions,
   WIRE,
   type WireForm,
-  wordsOf,
+  waitersText,
 } from "./shared.js";
 
 const URL_ = import.meta.url;
@@ -142,9 +142,8 @@ export class Semaphore {
    * ```
    */
   static from(handle: Handle): Semaphore {
-    const s = Object.create((handle as { kind?: unknown }).kind === "BoundedSemaphore" ? BoundedSemaphore.prototype : Semaphore.prototype) as { _w: Int32Array };
-    s._w = wordsOf(handle, ["Semaphore", "BoundedSemaphore"], "Semaphore.from");
-    return s as unknown as Semaphore;
+    const proto = (handle as { kind?: unknown }).kind === "BoundedSemaphore" ? BoundedSemaphore.prototype : Semaphore.prototype;
+    return attach(proto, handle, ["Semaphore", "BoundedSemaphore"], "Semaphore.from");
   }
 
   /** A plain, structured-cloneable description, for {@link Semaphore.from} in another thread. */
@@ -201,19 +200,13 @@ export class Semaphore {
   }
 
   /** Runs `fn` holding a permit, and releases it however `fn` ends. */
-  async run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
-    await this.acquire(options);
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  run<R>(fn: () => R | PromiseLike<R>, options?: { signal?: AbortSignal }): Promise<Awaited<R>> {
+    return runHolding(this, fn, options);
   }
 
   /** Acquires and returns a {@link Held} (`await using _ = await sem.hold()`). */
-  async hold(options?: { signal?: AbortSignal }): Promise<Held> {
-    await this.acquire(options);
-    return new Held(this);
+  hold(options?: { signal?: AbortSignal }): Promise<Held> {
+    return holdOf(this, options);
   }
 
   /** @internal */
@@ -223,8 +216,7 @@ export class Semaphore {
 
   /** @internal */
   [inspect.custom](): string {
-    const n = queueLength(this._w);
-    return `<threading.${this.constructor.name} value=${this.value}${n > 0 ? ` waiters=${n}` : ""}>`;
+    return `<threading.${this.constructor.name} value=${this.value}${waitersText(this._w)}>`;
   }
 }
 

@@ -89,6 +89,32 @@ export function wordsOf(h: unknown, kind: string | readonly string[], what: stri
   return new Int32Array((h as Handle).sab, (h as Handle).offset, WORDS);
 }
 
+/**
+ * Throws the TypeError of a bad `handle` (naming `what`) unless `h` is an object of `kind` on a
+ * SharedArrayBuffer: the check of the `from` whose handle is more than words (Queue, Value, SharedArray).
+ */
+export function checkHandle(h: unknown, kind: string, what: string): void {
+  if (typeof h !== "object" || h === null || (h as Handle).kind !== kind || !((h as Handle).sab instanceof SharedArrayBuffer)) {
+    throw new TypeError(`${what}: \`handle\` must be the \`handle\` of a ${kind}, got ${describe(h)}`);
+  }
+}
+
+/**
+ * A primitive of class `proto` re-attached from `handle` (its `from`): an object of that prototype
+ * whose `_w` are the handle's words, checked as {@link wordsOf} does.
+ */
+export function attach<T>(proto: object, handle: unknown, kind: string | readonly string[], what: string): T {
+  const p = Object.create(proto) as { _w: Int32Array };
+  p._w = wordsOf(handle, kind, what);
+  return p as unknown as T;
+}
+
+/** ` waiters=n` for an inspect string when tickets are queued on `w`, else "". */
+export function waitersText(w: Int32Array): string {
+  const n = queueLength(w);
+  return n > 0 ? ` waiters=${n}` : "";
+}
+
 /** The handle of words `w` for `kind`. */
 export function handleOf(kind: string, w: Int32Array): Handle {
   return { kind, sab: w.buffer as SharedArrayBuffer, offset: w.byteOffset };

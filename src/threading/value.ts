@@ -8,7 +8,7 @@
 import { inspect } from "node:util";
 import { describe } from "../internal/validate.js";
 import { Lock, RLock } from "./lock.js";
-import { type Handle, registerReviver, WIRE, type WireForm } from "./shared.js";
+import { checkHandle, type Handle, registerReviver, WIRE, type WireForm } from "./shared.js";
 
 const URL_ = import.meta.url;
 
@@ -50,6 +50,12 @@ function lockOf(lock: unknown, what: string): AnyLock | null {
   if (lock === false) return null;
   if (lock instanceof Lock || lock instanceof RLock) return lock;
   throw new TypeError(`${what}: \`lock\` must be a boolean, a Lock or an RLock, got ${describe(lock)}`);
+}
+
+/** `getLock()` of a Value or SharedArray (`cls`): its lock, or a TypeError if made with `lock: false`. */
+function lockGiven(lock: AnyLock | null, cls: string): AnyLock {
+  if (lock === null) throw new TypeError(`${cls}.getLock(): this ${cls} was made with \`lock: false\``);
+  return lock;
 }
 
 function reviveLock(h: Handle | null): AnyLock | null {
@@ -105,9 +111,7 @@ export class Value<T extends TypeCode = TypeCode> {
    * ```
    */
   static from<T extends TypeCode = TypeCode>(handle: ValueHandle): Value<T> {
-    if (typeof handle !== "object" || handle === null || handle.kind !== "Value" || !(handle.sab instanceof SharedArrayBuffer)) {
-      throw new TypeError(`Value.from: \`handle\` must be the \`handle\` of a Value, got ${describe(handle)}`);
-    }
+    checkHandle(handle, "Value", "Value.from");
     checkType(handle.type, "Value.from");
     const v = Object.create(Value.prototype) as { _a: unknown; _type: TypeCode; _lock: AnyLock | null; _atomic: boolean };
     v._type = handle.type;
@@ -141,8 +145,7 @@ export class Value<T extends TypeCode = TypeCode> {
 
   /** Its lock (a {@link Lock} unless given another); throws if made with `lock: false`. */
   getLock(): AnyLock {
-    if (this._lock === null) throw new TypeError("Value.getLock(): this Value was made with `lock: false`");
-    return this._lock;
+    return lockGiven(this._lock, "Value");
   }
 
   /** @internal */
@@ -221,9 +224,7 @@ export class SharedArray<T extends TypeCode = TypeCode> {
    * ```
    */
   static from<T extends TypeCode = TypeCode>(handle: ValueHandle): SharedArray<T> {
-    if (typeof handle !== "object" || handle === null || handle.kind !== "SharedArray" || !(handle.sab instanceof SharedArrayBuffer)) {
-      throw new TypeError(`SharedArray.from: \`handle\` must be the \`handle\` of a SharedArray, got ${describe(handle)}`);
-    }
+    checkHandle(handle, "SharedArray", "SharedArray.from");
     checkType(handle.type, "SharedArray.from");
     const a = Object.create(SharedArray.prototype) as { array: unknown; _type: TypeCode; _lock: AnyLock | null };
     a._type = handle.type;
@@ -245,8 +246,7 @@ export class SharedArray<T extends TypeCode = TypeCode> {
 
   /** Its lock; throws if made with `lock: false`. */
   getLock(): AnyLock {
-    if (this._lock === null) throw new TypeError("SharedArray.getLock(): this SharedArray was made with `lock: false`");
-    return this._lock;
+    return lockGiven(this._lock, "SharedArray");
   }
 
   /** @internal */
