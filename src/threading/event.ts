@@ -6,7 +6,6 @@
  */
 import { inspect } from "node:util";
 import {
-  abortedNow,
   attach,
   blockUntil,
   checkMayBlock,
@@ -16,15 +15,12 @@ import {
   newWords,
   NOT_YET,
   registerReviver,
-  RESOLVED_TRUE,
   SEQ,
   STATE,
-  throwAtCall,
   wake,
   type WaitOp,
   type WaitOptions,
-  waitAsync,
-  waitOptions,
+  waitUnlessReady,
   WIRE,
   type WireForm,
 } from "./shared.js";
@@ -43,6 +39,9 @@ class EventWait implements WaitOp<boolean> {
     return false;
   }
 }
+
+const isSet = (e: Event): boolean => e.isSet();
+const eventWait = (e: Event): EventWait => new EventWait(e._w);
 
 /**
  * A flag threads and tasks wait for, Python's `threading.Event`: `set()` wakes every waiter in every
@@ -102,11 +101,7 @@ export class Event {
 
   /** Waits until the flag is set: `true`, or `false` after `timeout` ms. A cancellation point. */
   wait(options?: WaitOptions): Promise<boolean> {
-    throwAtCall();
-    const { signal, deadline } = waitOptions(options, "Event.wait");
-    if (signal?.aborted === true) return abortedNow(signal);
-    if (this.isSet()) return RESOLVED_TRUE;
-    return waitAsync(this, this._w, new EventWait(this._w), deadline, signal) as unknown as Promise<boolean>;
+    return waitUnlessReady(this, options, "Event.wait", isSet, eventWait);
   }
 
   /** Worker threads only: blocks until the flag is set (`true`) or `timeout` ms pass (`false`). */

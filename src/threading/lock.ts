@@ -10,12 +10,10 @@
  */
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
-import type { Future } from "../futures.js";
 import {
   A,
   abandon,
   attach,
-  abortedNow,
   B,
   blockUntil,
   C,
@@ -43,8 +41,7 @@ import {
   wake,
   type WaitOp,
   type WaitOptions,
-  waitAsync,
-  waitOptions,
+  waitUnlessReady,
   WIRE,
   type WireForm,
   waitersText,
@@ -152,6 +149,9 @@ function spinFor(w: Int32Array): boolean {
 const SPIN = 200;
 const MAIN = isMainThread;
 
+const tryAcquire = (l: Lock): boolean => l.tryAcquire();
+const lockWait = (l: Lock): LockWait => new LockWait(l._w);
+
 /**
  * A lock shared by threads, Python's `threading.Lock` with asyncio's manners: `await acquire()` from
  * any thread (a tsaio cancellation point that never blocks the event loop), `acquireSync()` in
@@ -217,10 +217,7 @@ export class Lock {
     throwAtCall();
     const w = this._w;
     if (options === undefined && Atomics.compareExchange(w, STATE, 0, 1) === 0) return RESOLVED_TRUE;
-    const { signal, deadline } = waitOptions(options, "Lock.acquire");
-    if (signal?.aborted === true) return abortedNow(signal);
-    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return RESOLVED_TRUE;
-    return waitAsync(this, w, new LockWait(w), deadline, signal) as Future<boolean> as unknown as Promise<boolean>;
+    return waitUnlessReady(this, options, "Lock.acquire", tryAcquire, lockWait); // its throwAtCall() finds nothing now
   }
 
   /**
@@ -366,6 +363,9 @@ class RLockWait extends LockWait {
   }
 }
 
+const tryAcquireR = (l: RLock): boolean => l.tryAcquire();
+const rlockWait = (l: RLock): RLockWait => new RLockWait(l._w, taskKey());
+
 /**
  * A re-entrant lock shared by threads, Python's `threading.RLock`: its owner — one thread, and
  * within it one tsaio task (or the thread's plain code outside any task) — may acquire it again;
@@ -443,11 +443,7 @@ export class RLock {
 
   /** Waits until acquired (at once if already owned); `false` on timeout. A cancellation point. */
   acquire(options?: WaitOptions): Promise<boolean> {
-    throwAtCall();
-    const { signal, deadline } = waitOptions(options, "RLock.acquire");
-    if (signal?.aborted === true) return abortedNow(signal);
-    if (this.tryAcquire()) return RESOLVED_TRUE;
-    return waitAsync(this, this._w, new RLockWait(this._w, taskKey()), deadline, signal) as unknown as Promise<boolean>;
+    return waitUnlessReady(this, options, "RLock.acquire", tryAcquireR, rlockWait);
   }
 
   /** Worker threads only: blocks until acquired (`true`) or `timeout` ms pass (`false`). */

@@ -12,7 +12,6 @@ import { type Held, holdOf, runHolding } from "./lock.js";
 import {
   A,
   abandon,
-  abortedNow,
   attach,
   B,
   blockUntil,
@@ -28,15 +27,12 @@ import {
   NOT_YET,
   queued,
   registerReviver,
-  RESOLVED_TRUE,
   STATE,
   take,
-  throwAtCall,
   wake,
   type WaitOp,
   type WaitOptions,
-  waitAsync,
-  waitOptions,
+  waitUnlessReady,
   WIRE,
   type WireForm,
   waitersText,
@@ -95,6 +91,9 @@ class SemWait implements WaitOp<boolean> {
     return true;
   }
 }
+
+const tryAcquire = (s: Semaphore): boolean => s.tryAcquire();
+const semWait = (s: Semaphore): SemWait => new SemWait(s._w);
 
 /** One permit back: to the first live waiter, else to the pool of free permits. */
 function releasePermit(w: Int32Array): void {
@@ -171,11 +170,7 @@ export class Semaphore {
 
   /** Waits for a permit (FIFO); `true`, or `false` after `timeout` ms. A cancellation point. */
   acquire(options?: WaitOptions): Promise<boolean> {
-    throwAtCall();
-    const { signal, deadline } = waitOptions(options, `${this.constructor.name}.acquire`);
-    if (signal?.aborted === true) return abortedNow(signal);
-    if (this.tryAcquire()) return RESOLVED_TRUE;
-    return waitAsync(this, this._w, new SemWait(this._w), deadline, signal) as unknown as Promise<boolean>;
+    return waitUnlessReady(this, options, `${this.constructor.name}.acquire`, tryAcquire, semWait);
   }
 
   /** Worker threads only: blocks until a permit is taken (`true`) or `timeout` ms pass (`false`). */

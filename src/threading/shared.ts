@@ -42,7 +42,7 @@
 import { isMainThread, threadId } from "node:worker_threads";
 import { runningLoop } from "../context.js";
 import { CancelledError } from "../errors.js";
-import { abortMessage, Future, WaiterFuture } from "../futures.js";
+import { abortMessage, Future, throwAtCall, WaiterFuture } from "../futures.js";
 import { describe } from "../internal/validate.js";
 import type { Loop } from "../loop.js";
 import { currentTask } from "../tasks.js";
@@ -418,6 +418,26 @@ export function waitAsync<R>(owner: object, w: Int32Array, op: WaitOp<R>, deadli
   }
   aw.step();
   return fut;
+}
+
+/**
+ * The async wait of a Lock, RLock, Semaphore or Event (`what`: its name for errors), all of one
+ * shape: a cancellation point; `options` checked; an already aborted signal rejects; then `true` at
+ * once if `ready(p)` (which takes what it waits for), else a wait on `opOf(p)`. `ready` and `opOf`
+ * are module-level functions, so no closure is made per call.
+ */
+export function waitUnlessReady<P extends { readonly _w: Int32Array }>(
+  p: P,
+  options: WaitOptions | undefined,
+  what: string,
+  ready: (p: P) => boolean,
+  opOf: (p: P) => WaitOp<boolean>,
+): Promise<boolean> {
+  throwAtCall();
+  const { signal, deadline } = waitOptions(options, what);
+  if (signal?.aborted === true) return abortedNow(signal);
+  if (ready(p)) return RESOLVED_TRUE;
+  return waitAsync(p, p._w, opOf(p), deadline, signal) as unknown as Promise<boolean>;
 }
 
 /** Rejected at once: `signal` was already aborted when the wait began. */
