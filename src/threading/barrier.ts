@@ -60,20 +60,20 @@ function endGeneration(w: Int32Array, how: number): void {
 
 class BarrierWait implements WaitOp<number> {
   constructor(
-    private readonly w: Int32Array,
-    private readonly g: number,
-    private readonly index: number,
+    private readonly _w: Int32Array,
+    private readonly _g: number,
+    private readonly _index: number,
   ) {}
   attempt(): number | typeof NOT_YET {
-    const w = this.w;
-    if (Atomics.load(w, A) === this.g) return NOT_YET;
-    return checkBroken(Atomics.load(w, HDR + (this.g & (SLOTS - 1))) === PASSED ? this.index : FAILED);
+    const w = this._w;
+    if (Atomics.load(w, A) === this._g) return NOT_YET;
+    return checkBroken(Atomics.load(w, HDR + (this._g & (SLOTS - 1))) === PASSED ? this._index : FAILED);
   }
   giveUp(cancelled: boolean): number {
-    const w = this.w;
+    const w = this._w;
     lockSpin(w);
     let r: number;
-    if (w[A] !== this.g) r = w[HDR + (this.g & (SLOTS - 1))] === PASSED ? this.index : FAILED;
+    if (w[A] !== this._g) r = w[HDR + (this._g & (SLOTS - 1))] === PASSED ? this._index : FAILED;
     else if (cancelled) {
       // asyncio: a cancelled waiter just leaves (the others keep waiting for a full house).
       Atomics.sub(w, STATE, 1);

@@ -45,17 +45,17 @@ export interface ConditionHandle extends Handle {
 
 class CondWait implements WaitOp<boolean> {
   constructor(
-    private readonly w: Int32Array,
-    private readonly t: number,
+    private readonly _w: Int32Array,
+    private readonly _t: number,
   ) {}
   attempt(): boolean | typeof NOT_YET {
-    return isGranted(this.w, this.t) ? true : NOT_YET;
+    return isGranted(this._w, this._t) ? true : NOT_YET;
   }
   giveUp(cancelled: boolean): boolean {
-    if (!abandon(this.w, this.t)) return false;
+    if (!abandon(this._w, this._t)) return false;
     // Notified just as it gave up: a timeout counts it as notified; a cancelled waiter passes the
     // notification on to the next one (asyncio 3.13), so no notify() is lost.
-    if (cancelled && grant(this.w, 1) > 0) wake(this.w);
+    if (cancelled && grant(this._w, 1) > 0) wake(this._w);
     return true;
   }
 }

@@ -28,12 +28,12 @@ import {
 const URL_ = import.meta.url;
 
 class EventWait implements WaitOp<boolean> {
-  private readonly seq: number;
+  private readonly _seq: number;
   constructor(private readonly w: Int32Array) {
-    this.seq = Atomics.load(w, SEQ);
+    this._seq = Atomics.load(w, SEQ);
   }
   attempt(): boolean | typeof NOT_YET {
-    return Atomics.load(this.w, STATE) !== 0 || Atomics.load(this.w, SEQ) !== this.seq ? true : NOT_YET;
+    return Atomics.load(this.w, STATE) !== 0 || Atomics.load(this.w, SEQ) !== this._seq ? true : NOT_YET;
   }
   giveUp(): boolean {
     return false;

@@ -347,18 +347,18 @@ function own(w: Int32Array, key: number): void {
 class RLockWait extends LockWait {
   constructor(
     w: Int32Array,
-    private readonly key: number,
+    private readonly _key: number,
   ) {
     super(w);
   }
   override attempt(): boolean | typeof NOT_YET {
     const r = super.attempt();
-    if (r === true) own(this.w, this.key);
+    if (r === true) own(this.w, this._key);
     return r;
   }
   override giveUp(cancelled: boolean): boolean {
     const r = super.giveUp(cancelled);
-    if (r && !cancelled) own(this.w, this.key);
+    if (r && !cancelled) own(this.w, this._key);
     return r;
   }
 }

@@ -134,12 +134,12 @@ class GetWait implements WaitOp<unknown> {
 
 class PutWait implements WaitOp<true> {
   constructor(
-    private readonly p: Parts,
-    private readonly data: Uint8Array,
+    private readonly _p: Parts,
+    private readonly _data: Uint8Array,
   ) {}
   attempt(): true | typeof NOT_YET {
-    const { w, meta, bytes } = this.p;
-    const need = this.data.length + 4;
+    const { w, meta, bytes } = this._p;
+    const need = this._data.length + 4;
     lockSpin(w);
     if (w[D] !== 0) {
       unlockSpin(w);
@@ -150,9 +150,9 @@ class PutWait implements WaitOp<true> {
       unlockSpin(w);
       return NOT_YET;
     }
-    len4v.setUint32(0, this.data.length, true);
+    len4v.setUint32(0, this._data.length, true);
     let at = writeRing(bytes, meta[TAIL], len4);
-    at = writeRing(bytes, at, this.data);
+    at = writeRing(bytes, at, this._data);
     meta[TAIL] = at;
     meta[USED] += need;
     Atomics.add(w, C, 1);
