@@ -5,6 +5,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
 import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
@@ -125,14 +126,80 @@ export function fnEntry(fn: unknown, where: string): FnEntry {
   if (e !== undefined) return e;
   const src = Function.prototype.toString.call(fn);
   const name = fn.name || "<anonymous function>";
+  const known = entries.length;
   e = register({ kind: 1, a: src, b: name }, name);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
     e.problem = new TypeError(`${where}: ${name} is a native or bound function; its source cannot be sent to a worker. Export it from a module and use workerModule().`);
   } else if (/^class[\s{]/.test(src)) {
     e.problem = new TypeError(`${where}: ${name} is a class, not a function`);
+  } else if (entries.length > known || e.problem === undefined) {
+    // A new source text: is it a function of Node's own modules (readFileSync…)? Its source would
+    // reach the worker without the internals it closes over and fail there with a riddle.
+    const mod = builtinModuleOf(fn);
+    if (mod !== undefined) {
+      e.problem = new TypeError(
+        `${where}: ${name} is a function of Node's built-in module "${mod}"; its source cannot run in a worker (it uses Node's internals). Write a worker module that imports it and calls it, and use workerModule().`,
+      );
+    }
   }
   byFn.set(fn, e);
   return e;
+}
+
+/** Functions of Node's built-in modules loaded so far, by identity → the module's `node:` name. */
+const builtinFns = new WeakMap<object, string>();
+let loadListSeen = 0;
+let builtinsIndexed = false;
+const builtinNames = new Set(builtinModules);
+
+/**
+ * The built-in module `fn` belongs to (an export, or a function one level down: `fs.promises.readFile`,
+ * `Buffer.from`), or undefined. Only modules already loaded are indexed — a program holding such a
+ * function has loaded its module — and each only once, so the check costs nothing after the first.
+ * (`process.moduleLoadList` is not documented; without it a fixed list of common modules is used.)
+ */
+function builtinModuleOf(fn: object): string | undefined {
+  const list = (process as { moduleLoadList?: readonly string[] }).moduleLoadList;
+  if (list !== undefined) {
+    for (; loadListSeen < list.length; loadListSeen++) {
+      const s = list[loadListSeen];
+      if (s.startsWith("NativeModule ")) indexBuiltin(s.slice(13));
+    }
+  } else if (!builtinsIndexed) {
+    for (const n of ["fs", "fs/promises", "path", "os", "util", "crypto", "zlib", "child_process", "url", "events", "stream", "buffer", "timers", "timers/promises", "dns", "net", "http", "https", "v8", "vm", "worker_threads", "readline", "querystring"]) indexBuiltin(n);
+  }
+  builtinsIndexed = true;
+  return builtinFns.get(fn);
+}
+
+const requireBuiltin = createRequire(import.meta.url);
+
+function indexBuiltin(name: string): void {
+  if (!builtinNames.has(name) || name.startsWith("_")) return;
+  let mod: unknown;
+  try {
+    mod = requireBuiltin(`node:${name}`);
+  } catch {
+    return;
+  }
+  addBuiltin(mod, `node:${name}`, 2);
+}
+
+function addBuiltin(v: unknown, mod: string, depth: number): void {
+  if (typeof v === "function" && !builtinFns.has(v)) builtinFns.set(v, mod);
+  if (depth === 0 || (typeof v !== "function" && (typeof v !== "object" || v === null))) return;
+  let keys: string[];
+  try {
+    keys = Object.getOwnPropertyNames(v);
+  } catch {
+    return; // an exotic object (a proxy) that refuses: nothing to index there
+  }
+  for (const k of keys) {
+    if (k === "prototype") continue;
+    // Data properties only: a getter may load a module lazily or print a deprecation warning.
+    const d = Object.getOwnPropertyDescriptor(v, k);
+    if (d !== undefined && "value" in d) addBuiltin(d.value, mod, depth - 1);
+  }
 }
 
 /** @internal A problem visible from the main thread (checked once per function): a missing module file. */

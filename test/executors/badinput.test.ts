@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as fsp from "node:fs/promises";
+import { join as pathJoin } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServer, Socket } from "node:net";
 import { after, describe, test } from "node:test";
 import { BrokenExecutorError, InvalidStateError, ProcessPoolExecutor, ThreadPoolExecutor, workerModule } from "../../src/index.js";
@@ -64,6 +68,21 @@ describe("bad input fails the returned future clearly, never hangs", () => {
     await rejectsSoon(p.submit(Math.max, 1, 2), (e) => e instanceof TypeError && /native or bound function/.test(e.message));
     const bound = ((x: number) => x).bind(null);
     await rejectsSoon(p.submit(bound, 1), (e) => e instanceof TypeError && /native or bound function/.test(e.message));
+  });
+
+  test("a function of Node's built-in modules fails at submit, naming it and its module", async () => {
+    const cases: [(...a: never[]) => unknown, unknown[], string, string][] = [
+      [readFileSync as (...a: never[]) => unknown, [fileURLToPath(import.meta.url)], "readFileSync", "node:fs"],
+      [pathJoin as (...a: never[]) => unknown, ["a", "b"], "join", "node:path"],
+      [fsp.readFile as (...a: never[]) => unknown, ["x"], "readFile", "node:fs/promises"],
+      [Buffer.from as (...a: never[]) => unknown, ["x"], "from", "node:buffer"],
+    ];
+    for (const [fn, args, name, mod] of cases) {
+      const f = p.submit(fn, ...(args as never[]));
+      await rejectsSoon(f, (e) => e instanceof TypeError && e.message.includes(`${name} is a function of Node's built-in module "${mod}"`) && /workerModule\(\)/.test(e.message));
+    }
+    // A function of the program's own, sent by source, still runs.
+    assert.equal(await p.submit((x: number) => x + 1, 1), 2);
   });
 
   test("fn that is not a function throws TypeError at the call", () => {
