@@ -126,14 +126,13 @@ export function fnEntry(fn: unknown, where: string): FnEntry {
   if (e !== undefined) return e;
   const src = Function.prototype.toString.call(fn);
   const name = fn.name || "<anonymous function>";
-  const known = entries.length;
   e = register({ kind: 1, a: src, b: name }, name);
   if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
     e.problem = new TypeError(`${where}: ${name} is a native or bound function; its source cannot be sent to a worker. Export it from a module and use workerModule().`);
   } else if (/^class[\s{]/.test(src)) {
     e.problem = new TypeError(`${where}: ${name} is a class, not a function`);
-  } else if (entries.length > known || e.problem === undefined) {
-    // A new source text: is it a function of Node's own modules (readFileSync…)? Its source would
+  } else if (e.problem === undefined) {
+    // A source text not checked yet: is it a function of Node's own modules (readFileSync…)? Its source would
     // reach the worker without the internals it closes over and fail there with a riddle.
     const mod = builtinModuleOf(fn);
     if (mod !== undefined) {
