@@ -25,7 +25,7 @@ const LAYERS: [RegExp, number][] = [
   [/^streams\//, 5],
   [/^runners\.ts$/, 6],
   // The worker side of the executors (worker.ts, eager.ts, worker-*.ts) included: same wing.
-  [/^(executors|threading|multiprocessing|bullmq)\//, 7],
+  [/^(executors|threading|multiprocessing|redis|bullmq)\//, 7],
   [/^(debug\/.*|instrument\.ts|cli\.ts)$/, 8],
   // Entry points: they re-export everything.
   [/^(index|testing)\.ts$/, 9],
