@@ -153,6 +153,8 @@ export interface SuiteResult {
   loadAverageAtEnd: number[];
   durationSeconds: number;
   workloads: WorkloadResult[];
+  /** Later runs (BENCH_MERGE=1) that replaced some workloads: which, when, and under what load. */
+  merged?: { workloads: string[]; date: string; durationSeconds: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] }[];
 }
 
 /** The goal "tsaio is ≥ k× faster than CPython", or none when CPython is not in the run. */

@@ -10,7 +10,9 @@
  *
  * Env: BENCH_QUICK=1 (bench:check: the same counts and rounds, at most 20, but only the sides the
  * goals compare tsaio with, CPython excepted), BENCH_RUNS=n (counted rounds, default 5, at least 5), BENCH_ONLY=W1,W4b (workloads or cases), BENCH_PYTHON=/path/to/python3,
- * BENCH_NO_REPORT=1 (skip the report), BENCH_OUT=path (write the JSON there instead).
+ * BENCH_NO_REPORT=1 (skip the report), BENCH_OUT=path (write the JSON there instead), BENCH_MERGE=1 (with BENCH_ONLY:
+ * replace only the selected workloads in this Node's existing results file and regenerate the report, so a
+ * new workload joins the published tables without re-running the rest).
  * @module
  */
 import { execFile, spawnSync } from "node:child_process";
@@ -39,6 +41,7 @@ const ONLY = (process.env.BENCH_ONLY ?? "")
   .split(",")
   .map((s) => s.trim())
   .filter((s) => s !== "");
+const MERGE = process.env.BENCH_MERGE === "1" && ONLY.length > 0;
 const selected = (id: string): boolean => ONLY.length === 0 || ONLY.some((o) => id === o || id.startsWith(o));
 
 // ---------------------------------------------------------------------------------------- python
@@ -174,13 +177,27 @@ async function main(): Promise<void> {
   };
   const out = process.env.BENCH_OUT ?? join(root, "bench", "results", `${process.version}${QUICK ? "-quick" : ""}.json`);
   mkdirSync(dirname(out), { recursive: true });
+  if (MERGE) {
+    // The earlier run's other workloads stay as they were measured (their machine lines too); the
+    // selected ones are replaced, in suite order.
+    const before = JSON.parse(readFileSync(out, "utf8")) as SuiteResult;
+    const fresh = new Map(workloads.map((w) => [w.id, w]));
+    const order = WORKLOADS.map((w) => w.id);
+    const merged = [...before.workloads.filter((w) => !fresh.has(w.id)), ...workloads].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+    result.workloads = merged;
+    result.date = before.date;
+    result.durationSeconds = before.durationSeconds;
+    result.loadAverageAtStart = before.loadAverageAtStart;
+    result.loadAverageAtEnd = before.loadAverageAtEnd;
+    result.merged = [...(before.merged ?? []), { workloads: workloads.map((w) => w.id), date: new Date().toISOString(), durationSeconds: Math.round((now() - t0) / 1000), loadAverageAtStart: start, loadAverageAtEnd: loadavg() }];
+  }
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
   console.log(`\n${result.durationSeconds} s; results: ${out}`);
 
   const missed = workloads.flatMap((w) => w.cases.flatMap((c) => c.goals.filter((g) => !g.pass).map((g) => `${c.id} ${g.text}: ${goalValue(g, c.unit)}`)));
   console.log(missed.length === 0 ? "Every goal met." : `Goals missed on this run:\n  ${missed.join("\n  ")}`);
 
-  if (process.env.BENCH_NO_REPORT !== "1" && ONLY.length === 0 && !QUICK) {
+  if (process.env.BENCH_NO_REPORT !== "1" && (ONLY.length === 0 || MERGE) && !QUICK) {
     const { writeReport } = await import("../tools/report.js");
     const files = await writeReport();
     console.log(`report: ${files.markdown}, ${files.svg}`);

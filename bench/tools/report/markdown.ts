@@ -110,6 +110,12 @@ function machineSection(runs: readonly LoadedResult[], mdDir: string): string[] 
     field("Command", (r) => `\`${r.command}\``),
     field("Duration", (r) => fmtDuration(r.durationSeconds)),
     field("Load average (1 / 5 / 15 min)", (r) => `start ${fmtLoad(r.loadAverageAtStart)}, end ${fmtLoad(r.loadAverageAtEnd)}`),
+    // Workloads measured later and merged in (BENCH_MERGE=1): when, how long, under what load.
+    field("Later runs", (r) =>
+      (r.merged ?? []).length === 0
+        ? "—"
+        : (r.merged ?? []).map((m) => `${m.workloads.join(", ")}: ${m.date}, ${fmtDuration(m.durationSeconds)}, load ${fmtLoad(m.loadAverageAtStart)} → ${fmtLoad(m.loadAverageAtEnd)}`).join("; "),
+    ),
     "",
   ];
   // A load near the core count means the suite (2 threads in W7–W8, the GC's helpers) shared the CPUs.
