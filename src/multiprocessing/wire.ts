@@ -1,0 +1,28 @@
+/**
+ * How tsaio/multiprocessing objects travel to executor jobs: the object tag the executors read on an
+ * argument (a method returning a wire form), and the per-thread table of revivers keyed by module URL
+ * that a worker uses to turn a wire form back into a working object (see executors/protocol.ts).
+ * A wire form marked `process: true` carries only plain data (an address and a key), so process
+ * pools accept it too.
+ * Internal: not part of the package's public API.
+ * @module
+ */
+
+/** @internal The symbol executors read on an object argument (shared with transfer markers). */
+export const WIRE: unique symbol = Symbol.for("tsaio.executors.transfer") as never;
+
+/** @internal A wire form: the module that revives it, its handle, and whether a process can use it. */
+export interface ProcessWire<H> {
+  $tsaioShared: string;
+  h: H;
+  process: true;
+}
+
+type Reviver = (h: never) => object;
+
+/** @internal Registers the reviver of module `url` in this thread's table (shared by every tsaio copy). */
+export function registerReviver<H>(url: string, fn: (h: H) => object): void {
+  const g = globalThis as unknown as Record<symbol, Map<string, Reviver> | undefined>;
+  const key = Symbol.for("tsaio.threading.revivers");
+  (g[key] ??= new Map()).set(url, fn as Reviver);
+}
