@@ -20,6 +20,7 @@ const USAGE = `usage:
   tsaio run [--debug] [--virtual] [--introspect] <file.ts|file.js> [-- args…]
   tsaio ps [<pid>] [--contents]
   tsaio pstree <pid> [--contents]
+  tsaio worker <module…> --queue <name> [options]
   tsaio --help | --version`;
 
 /** What `tsaio --help` prints. */
@@ -37,6 +38,8 @@ Commands:
                    (pending or cancelling) and what it waits on. Without: lists your processes that
                    have introspection on (and removes the sockets of processes that are gone).
   pstree <pid>     The task tree of that process: who awaits whom, like python -m asyncio pstree.
+  worker <module…> Runs a BullMQ worker for a BullMQExecutor's queue (tsaio/bullmq; needs bullmq and
+                   ioredis): only the exports of the named modules run. \`tsaio worker --help\` for more.
 
 Options of run (before the file or after it, but before --):
   --debug          debug mode (like TSAIO_DEBUG=1): reports slow steps, errors nobody retrieved,
@@ -279,6 +282,10 @@ switch (cmd) {
   case "ps":
   case "pstree":
     await cmdAsk(cmd, rest);
+    break;
+  case "worker":
+    // Loaded only for this command: tsaio/bullmq brings bullmq and ioredis.
+    await (await import("./bullmq/cli.js")).workerCommand(rest);
     break;
   case "--help":
   case "-h":
