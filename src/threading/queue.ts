@@ -3,36 +3,59 @@
  * held in a byte ring on a SharedArrayBuffer.
  *
  * Each item is encoded at `put` (codec.ts: a fast form for plain data, else `v8.serialize`, with
- * structured-clone semantics either way) — so an item that cannot be cloned fails the `put`, not
- * the consumer — and stored as a
- * record `[u32 length][bytes]` in the ring (copied in two parts where it wraps). A short spin lock
- * (word A) guards the ring's head, tail and counts for the few instructions of a copy; nobody waits
- * while holding it. Waiters sleep on SEQ like every primitive here; every put/get bumps it.
+ * structured-clone semantics either way) into this thread's scratch buffer — so an item that cannot
+ * be cloned fails the `put`, not the consumer — and copied into the ring as a record
+ * `[u32 length][bytes]` (in two parts where it wraps). A `get` copies the record out to a scratch
+ * buffer and decodes it after letting the ring go. A short spin lock (ctl LOCK) guards the ring's
+ * head, tail and counts for the few instructions of a copy; nobody waits while holding it.
  *
- * Words: A = spin lock, B = items, C = unfinished tasks (`taskDone`/`join`), D = shut down (1) /
- * shut down immediately (2); the ring's meta (after the words): head, tail, bytes used, maxsize.
+ * ## Memory (Int32 words from the handle's offset)
+ * | block | words | use |
+ * | --- | --- | --- |
+ * | get | shared.ts's WORDS | getters: SEQ/SLEEPERS (wake-ups), NEXT/HEAD/ring (async getters' tickets) |
+ * | put | WORDS | putters: the same |
+ * | ctl | 16 | LOCK, the join waiters' SEQ/SLEEPERS, counts, ring positions, maxsize, waiter counts |
+ * | bytes | bufferSize / 4 | the ring |
  *
- * Order: the ring is FIFO. Waiting producers/consumers are not queued in order among themselves
- * (unlike the locks here): whoever finds room or an item first takes it.
+ * ## Wake-ups cost nothing when nobody waits
+ * A getter that finds the queue empty counts itself in GWAIT (under the lock) before it spins or
+ * sleeps; a put reads GWAIT under the same lock and bumps the getters' SEQ (and notifies, if anyone
+ * sleeps) only when it is > 0. Either the put happened before the failed attempt (which then saw
+ * the item), or it sees the waiter: no lost wake-up. Putters waiting for room: the same with PWAIT.
+ * So one thread moving items to another that keeps up pays one lock and one copy per item, and no
+ * `Atomics.notify` (a global mutex in V8) at all. Blocking waits spin briefly (shared.ts's
+ * `blockUntil`) before they sleep.
+ *
+ * ## Order
+ * The ring is FIFO. Async waiters (`await get()`/`await put()`) are FIFO among themselves, as in
+ * asyncio: one that cannot go on at once takes a ticket (the get or put block's ticket queue), and
+ * only the ticket at the head may take an item (or room); it then leaves the queue and wakes the
+ * others, so the next one becomes head. A call arriving while nobody is queued may take an item
+ * first (as a new `get()` may in asyncio). Blocking waits (`getSync`/`putSync`) follow `threading`:
+ * no order among them; they take whatever is there, whenever they look.
  * @module
  */
 import { inspect } from "node:util";
 import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { describe } from "../internal/validate.js";
-import { decode, encode } from "./codec.js";
+import { decodeBuffer, decodeScratch, encodeScratch, scratch } from "./codec.js";
 import {
-  A,
+  abandon,
   abortedNow,
-  B,
   blockUntil,
-  C,
   checkHandle,
   checkMayBlock,
-  D,
   deadlineOf,
+  FULL,
   type Handle,
+  HEAD,
   NOT_YET,
+  queued,
+  queueLength,
   registerReviver,
+  SEQ,
+  SLEEPERS,
+  take,
   throwAtCall,
   wake,
   type WaitOp,
@@ -45,12 +68,30 @@ import {
 } from "./shared.js";
 
 const URL_ = import.meta.url;
-const HEAD_ = 0;
-const TAIL = 1;
-const USED = 2;
-const MAX = 3;
-const META = 8;
 const DEFAULT_BYTES = 1 << 20;
+
+// ctl words. JSEQ and JSLEEP sit where shared.ts's SEQ and SLEEPERS are, so that `wake(ctl)` and
+// the wait drivers on ctl serve `join()`.
+const LOCK = 0;
+const JSEQ = 1;
+const COUNT = 2;
+const UNFIN = 3;
+const DOWN = 4;
+const RHEAD = 5;
+const RTAIL = 6;
+const USED = 7;
+const JSLEEP = 8;
+const MAX = 9;
+const GWAIT = 10;
+const PWAIT = 11;
+const CTL = 16;
+if (JSEQ !== SEQ || JSLEEP !== SLEEPERS) throw new Error("tsaio/threading Queue: shared.ts's word layout changed");
+// Module-local copies: a hot loop reads these, not the imported bindings.
+const HEAD_ = HEAD;
+const WORDS_ = WORDS;
+const FULL_ = FULL;
+const SEQ_ = SEQ;
+const SLEEPERS_ = SLEEPERS;
 
 /** The handle of a {@link Queue}. */
 export interface QueueHandle extends Handle {
@@ -58,119 +99,321 @@ export interface QueueHandle extends Handle {
 }
 
 interface Parts {
-  w: Int32Array;
-  meta: Int32Array;
-  bytes: Uint8Array;
+  /** Getters: wake-ups and the async getters' ticket queue. */
+  g: Int32Array;
+  /** Putters: the same. */
+  p: Int32Array;
+  c: Int32Array;
+  ring: Uint8Array;
+  size: number;
 }
+
+const bytesFor = (size: number): number => (2 * WORDS_ + CTL) * 4 + size;
 
 function partsOf(sab: SharedArrayBuffer, offset: number, size: number): Parts {
   return {
-    w: new Int32Array(sab, offset, WORDS),
-    meta: new Int32Array(sab, offset + WORDS * 4, META),
-    bytes: new Uint8Array(sab, offset + WORDS * 4 + META * 4, size),
+    g: new Int32Array(sab, offset, WORDS_),
+    p: new Int32Array(sab, offset + WORDS_ * 4, WORDS_),
+    c: new Int32Array(sab, offset + 2 * WORDS_ * 4, CTL),
+    ring: new Uint8Array(sab, offset + (2 * WORDS_ + CTL) * 4, size),
+    size,
   };
 }
 
-function lockSpin(w: Int32Array): void {
-  while (Atomics.compareExchange(w, A, 0, 1) !== 0);
+function lockSpin(c: Int32Array): void {
+  while (Atomics.compareExchange(c, LOCK, 0, 1) !== 0);
 }
-function unlockSpin(w: Int32Array): void {
-  Atomics.store(w, A, 0);
-}
-
-/** Copies `src` into the ring at `at` (wrapping); returns the position after it. */
-function writeRing(ring: Uint8Array, at: number, src: Uint8Array): number {
-  const n = src.length;
-  const first = Math.min(n, ring.length - at);
-  ring.set(src.subarray(0, first), at);
-  if (first < n) ring.set(src.subarray(first), 0);
-  return (at + n) % ring.length;
+function unlockSpin(c: Int32Array): void {
+  Atomics.store(c, LOCK, 0);
 }
 
-function readRing(ring: Uint8Array, at: number, n: number, into: Uint8Array): number {
-  const first = Math.min(n, ring.length - at);
-  into.set(ring.subarray(at, at + first), 0);
-  if (first < n) into.set(ring.subarray(0, n - first), first);
-  return (at + n) % ring.length;
+/** Copies `src[0, n)` into the ring at `at` (wrapping); returns the position after it. Byte loops: `set` on a shared target costs more than a small record. */
+function writeRing(ring: Uint8Array, size: number, at: number, src: Uint8Array, n: number): number {
+  const first = Math.min(n, size - at);
+  if (n > 64) {
+    ring.set(src.subarray(0, first), at);
+    if (first < n) ring.set(src.subarray(first, n), 0);
+  } else {
+    for (let i = 0; i < first; i++) ring[at + i] = src[i];
+    for (let i = first; i < n; i++) ring[i - first] = src[i];
+  }
+  const end = at + n;
+  return end >= size ? end - size : end;
 }
 
-const len4 = new Uint8Array(4);
-const len4v = new DataView(len4.buffer);
-
-/** Under the spin lock: the next record's bytes, or null if empty. */
-function takeRecord(p: Parts): Uint8Array | null {
-  const { w, meta, bytes } = p;
-  if (w[B] === 0) return null;
-  let at = readRing(bytes, meta[HEAD_], 4, len4);
-  const n = len4v.getUint32(0, true);
-  const out = new Uint8Array(n);
-  at = readRing(bytes, at, n, out);
-  meta[HEAD_] = at;
-  meta[USED] -= n + 4;
-  Atomics.store(w, B, w[B] - 1);
-  return out;
+function readRing(ring: Uint8Array, size: number, at: number, n: number, into: Uint8Array): number {
+  const first = Math.min(n, size - at);
+  if (n > 64) {
+    into.set(ring.subarray(at, at + first), 0);
+    if (first < n) into.set(ring.subarray(0, n - first), first);
+  } else {
+    for (let i = 0; i < first; i++) into[i] = ring[at + i];
+    for (let i = first; i < n; i++) into[i] = ring[i - first];
+  }
+  const end = at + n;
+  return end >= size ? end - size : end;
 }
 
-class GetWait implements WaitOp<unknown> {
-  constructor(private readonly p: Parts) {}
-  attempt(): unknown {
-    const w = this.p.w;
-    lockSpin(w);
-    const rec = takeRecord(this.p);
-    const down = w[D];
-    unlockSpin(w);
-    if (rec !== null) {
-      wake(w);
-      return decode(rec);
+function byteAt(ring: Uint8Array, size: number, at: number): number {
+  return ring[at >= size ? at - size : at];
+}
+
+// Results of the locked steps (besides a byte count for a record taken).
+const EMPTY = -1;
+const NO_ROOM = -1;
+const SHUT = -2;
+
+/**
+ * Under the lock: takes the first record into the decode scratch and returns its length, or
+ * EMPTY/SHUT. A failing attempt of a waiter (`reg` 1: not counted yet) counts it in GWAIT; a
+ * succeeding one of a counted waiter (`reg` 2) uncounts it. Wakes waiting putters.
+ */
+function takeRecord(q: Parts, reg: number): number {
+  const c = q.c;
+  lockSpin(c);
+  const count = c[COUNT];
+  if (count === 0) {
+    if (reg === 1) Atomics.add(c, GWAIT, 1);
+    const down = c[DOWN];
+    unlockSpin(c);
+    return down !== 0 ? SHUT : EMPTY;
+  }
+  const ring = q.ring;
+  const size = q.size;
+  let at = c[RHEAD];
+  const n = byteAt(ring, size, at) | (byteAt(ring, size, at + 1) << 8) | (byteAt(ring, size, at + 2) << 16) | (byteAt(ring, size, at + 3) << 24);
+  at += 4;
+  if (at >= size) at -= size;
+  c[RHEAD] = readRing(ring, size, at, n, decodeBuffer(n));
+  c[USED] -= n + 4;
+  Atomics.store(c, COUNT, count - 1);
+  if (reg === 2) Atomics.sub(c, GWAIT, 1);
+  const wakePut = Atomics.load(c, PWAIT) !== 0;
+  unlockSpin(c);
+  if (wakePut) wake(q.p);
+  return n;
+}
+
+/**
+ * Under the lock: appends the `n` bytes of `data` as a record; returns n, NO_ROOM or SHUT. `reg` as
+ * in {@link takeRecord}, with PWAIT. Wakes waiting getters.
+ */
+function putRecord(q: Parts, data: Uint8Array, n: number, reg: number): number {
+  const c = q.c;
+  const size = q.size;
+  lockSpin(c);
+  if (c[DOWN] !== 0) {
+    if (reg === 2) Atomics.sub(c, PWAIT, 1);
+    unlockSpin(c);
+    return SHUT;
+  }
+  const count = c[COUNT];
+  const max = c[MAX];
+  if ((max > 0 && count >= max) || size - c[USED] < n + 4) {
+    if (reg === 1) Atomics.add(c, PWAIT, 1);
+    unlockSpin(c);
+    return NO_ROOM;
+  }
+  const ring = q.ring;
+  let at = c[RTAIL];
+  ring[at] = n;
+  ring[at + 1 >= size ? at + 1 - size : at + 1] = n >>> 8;
+  ring[at + 2 >= size ? at + 2 - size : at + 2] = n >>> 16;
+  ring[at + 3 >= size ? at + 3 - size : at + 3] = n >>> 24;
+  at += 4;
+  if (at >= size) at -= size;
+  c[RTAIL] = writeRing(ring, size, at, data, n);
+  c[USED] += n + 4;
+  Atomics.add(c, UNFIN, 1);
+  Atomics.store(c, COUNT, count + 1);
+  if (reg === 2) Atomics.sub(c, PWAIT, 1);
+  const wakeGet = Atomics.load(c, GWAIT) !== 0;
+  unlockSpin(c);
+  if (wakeGet) wake(q.g);
+  return n;
+}
+
+/**
+ * The ticket part of an async wait (FIFO among async waiters) on block `w` (the get or put block):
+ * `has`: holds ticket `t`; `full`: the ticket ring was full, so this waiter competes unqueued.
+ */
+class Ticketed {
+  t = 0;
+  has = false;
+  full = false;
+  /** 0: a sync wait or a first attempt (not counted in GWAIT/PWAIT), 1: counting on failure, 2: counted. */
+  reg = 0;
+  constructor(
+    readonly q: Parts,
+    readonly w: Int32Array,
+    readonly fifo: boolean,
+  ) {}
+
+  /** Whether this waiter may try now: no ticket needed, or its ticket is the head. Takes a ticket when others queue. */
+  mayTry(): boolean {
+    if (!this.fifo || this.full) return true;
+    if (!this.has) {
+      if (!queued(this.w)) return true;
+      this.queue();
+      if (!this.has) return true;
     }
-    if (down !== 0) throw new QueueShutDown("Queue.get(): the queue is shut down and empty");
+    return Atomics.load(this.w, HEAD_) === this.t;
+  }
+
+  queue(): void {
+    const t = take(this.w);
+    if (t === FULL_) this.full = true;
+    else {
+      this.t = t;
+      this.has = true;
+    }
+  }
+
+  /** Leaves the ticket queue (served, gave up, or failed) and lets the next waiter look. */
+  leave(): void {
+    if (!this.has) return;
+    this.has = false;
+    abandon(this.w, this.t); // never granted (nobody grants here): it only moves HEAD on
+    if (queued(this.w)) wake(this.w);
+  }
+
+  /** Stops counting in GWAIT/PWAIT (a wait that ends other than by a successful attempt). */
+  uncount(word: number): void {
+    if (this.reg === 2) {
+      Atomics.sub(this.q.c, word, 1);
+      this.reg = 0;
+    }
+  }
+}
+
+class GetWait extends Ticketed implements WaitOp<unknown> {
+  attempt(): unknown {
+    if (!this.mayTry()) {
+      // Not our turn; the head leaving wakes us. After shutdown, no turn comes: fall through.
+      if (Atomics.load(this.q.c, DOWN) === 0) return NOT_YET;
+    }
+    if (this.reg === 0) this.reg = 1;
+    const n = takeRecord(this.q, this.reg);
+    if (n >= 0) {
+      this.reg = 0;
+      this.leave();
+      return decodeScratch(n);
+    }
+    if (this.reg === 1) this.reg = 2;
+    if (n === SHUT) {
+      this.uncount(GWAIT);
+      this.leave();
+      throw new QueueShutDown("Queue.get(): the queue is shut down and empty");
+    }
+    if (this.fifo && !this.has && !this.full) this.queue();
     return NOT_YET;
   }
   giveUp(cancelled: boolean): unknown {
+    this.uncount(GWAIT);
+    this.leave();
     if (cancelled) return undefined;
     throw new QueueEmpty("Queue.get(): no item within the timeout");
   }
 }
 
-class PutWait implements WaitOp<true> {
+class PutWait extends Ticketed implements WaitOp<true> {
   constructor(
-    private readonly _p: Parts,
+    q: Parts,
+    fifo: boolean,
     private readonly _data: Uint8Array,
-  ) {}
+    private readonly _n: number,
+  ) {
+    super(q, q.p, fifo);
+  }
   attempt(): true | typeof NOT_YET {
-    const { w, meta, bytes } = this._p;
-    const need = this._data.length + 4;
-    lockSpin(w);
-    if (w[D] !== 0) {
-      unlockSpin(w);
+    if (!this.mayTry() && Atomics.load(this.q.c, DOWN) === 0) return NOT_YET;
+    if (this.reg === 0) this.reg = 1;
+    const r = putRecord(this.q, this._data, this._n, this.reg);
+    if (r >= 0) {
+      this.reg = 0;
+      this.leave();
+      return true;
+    }
+    if (this.reg === 1) this.reg = 2;
+    if (r === SHUT) {
+      this.reg = 0; // putRecord uncounted it
+      this.leave();
       throw new QueueShutDown("Queue.put(): the queue is shut down");
     }
-    const max = meta[MAX];
-    if ((max > 0 && w[B] >= max) || bytes.length - meta[USED] < need) {
-      unlockSpin(w);
-      return NOT_YET;
-    }
-    len4v.setUint32(0, this._data.length, true);
-    let at = writeRing(bytes, meta[TAIL], len4);
-    at = writeRing(bytes, at, this._data);
-    meta[TAIL] = at;
-    meta[USED] += need;
-    Atomics.add(w, C, 1);
-    Atomics.store(w, B, w[B] + 1);
-    unlockSpin(w);
-    wake(w);
-    return true;
+    if (this.fifo && !this.has && !this.full) this.queue();
+    return NOT_YET;
   }
   giveUp(cancelled: boolean): true {
+    this.uncount(PWAIT);
+    this.leave();
     if (cancelled) return true;
     throw new QueueFull("Queue.put(): no room within the timeout");
   }
 }
 
+/** Spin iterations of a blocking wait before it sleeps (each one load of a word the other side writes). */
+const SPIN = 1000;
+
+/**
+ * Blocks this (worker) thread until a record is taken (its length), the queue is shut down and
+ * empty (SHUT) or `deadline` passes (EMPTY). It spins first, watching COUNT — a spinner is not
+ * counted in GWAIT, so putters pay nothing for it — and only then counts itself, looks once more,
+ * and sleeps on the getters' SEQ, which every put bumps while GWAIT > 0.
+ */
+function blockGet(q: Parts, deadline: number): number {
+  const { c, g } = q;
+  for (;;) {
+    let n = takeRecord(q, 0);
+    if (n !== EMPTY) return n;
+    for (let i = 0; i < SPIN && Atomics.load(c, COUNT) === 0 && Atomics.load(c, DOWN) === 0; i++);
+    n = takeRecord(q, 0);
+    if (n !== EMPTY) return n;
+    Atomics.add(c, GWAIT, 1);
+    const s = Atomics.load(g, SEQ_);
+    n = takeRecord(q, 0);
+    const rest = deadline === Infinity ? Infinity : deadline - performance.now();
+    if (n === EMPTY && rest > 0) {
+      Atomics.add(g, SLEEPERS_, 1);
+      Atomics.wait(g, SEQ_, s, rest);
+      Atomics.sub(g, SLEEPERS_, 1);
+    }
+    Atomics.sub(c, GWAIT, 1);
+    if (n !== EMPTY || rest <= 0) return n;
+  }
+}
+
+/** {@link blockGet} for a put of `data[0, n)`: n once put, SHUT, or NO_ROOM at the deadline. */
+function blockPut(q: Parts, data: Uint8Array, n: number, deadline: number): number {
+  const { c, p } = q;
+  const max = c[MAX];
+  const need = n + 4;
+  for (;;) {
+    let r = putRecord(q, data, n, 0);
+    if (r !== NO_ROOM) return r;
+    for (let i = 0; i < SPIN && Atomics.load(c, DOWN) === 0; i++) {
+      const count = Atomics.load(c, COUNT);
+      if ((max === 0 || count < max) && q.size - Atomics.load(c, USED) >= need) break;
+    }
+    r = putRecord(q, data, n, 0);
+    if (r !== NO_ROOM) return r;
+    Atomics.add(c, PWAIT, 1);
+    const s = Atomics.load(p, SEQ_);
+    r = putRecord(q, data, n, 0);
+    const rest = deadline === Infinity ? Infinity : deadline - performance.now();
+    if (r === NO_ROOM && rest > 0) {
+      Atomics.add(p, SLEEPERS_, 1);
+      Atomics.wait(p, SEQ_, s, rest);
+      Atomics.sub(p, SLEEPERS_, 1);
+    }
+    Atomics.sub(c, PWAIT, 1);
+    if (r !== NO_ROOM || rest <= 0) return r;
+  }
+}
+
 class JoinWait implements WaitOp<true> {
-  constructor(private readonly w: Int32Array) {}
+  constructor(private readonly _c: Int32Array) {}
   attempt(): true | typeof NOT_YET {
-    return Atomics.load(this.w, C) === 0 ? true : NOT_YET;
+    return Atomics.load(this._c, UNFIN) === 0 ? true : NOT_YET;
   }
   giveUp(): true {
     throw new QueueEmpty("Queue.join(): unfinished tasks remain after the timeout");
@@ -184,6 +427,9 @@ class JoinWait implements WaitOp<true> {
  * `taskDone()`/`join()`; `shutdown()` as in Python 3.13. Bounded by `maxsize` items (0: no limit)
  * and by its buffer (`bufferSize` bytes, default 1 MiB): an item larger than the buffer is refused
  * with its size.
+ *
+ * Async waiters are served in FIFO order among themselves (as in asyncio); blocking waiters
+ * (`getSync`/`putSync`) follow `threading`: no order.
  * @example
  * ```ts
  * import { Queue } from "tsaio/threading";
@@ -197,12 +443,11 @@ export class Queue<T = unknown> {
   /** @internal */ readonly _p: Parts;
 
   constructor(maxsize = 0, options?: { bufferSize?: number }) {
-    if (!Number.isInteger(maxsize) || maxsize < 0) throw new (typeof maxsize === "number" ? RangeError : TypeError)(`Queue: \`maxsize\` must be an integer >= 0, got ${describe(maxsize)}`);
+    if (!Number.isInteger(maxsize) || maxsize < 0 || maxsize > 0x7fffffff) throw new (typeof maxsize === "number" ? RangeError : TypeError)(`Queue: \`maxsize\` must be an integer >= 0, got ${describe(maxsize)}`);
     const size = options?.bufferSize ?? DEFAULT_BYTES;
-    if (!Number.isInteger(size) || size < 16) throw new (typeof size === "number" ? RangeError : TypeError)(`Queue: \`bufferSize\` must be an integer >= 16 (bytes), got ${describe(size)}`);
-    const sab = new SharedArrayBuffer(WORDS * 4 + META * 4 + size);
-    this._p = partsOf(sab, 0, size);
-    this._p.meta[MAX] = maxsize;
+    if (!Number.isInteger(size) || size < 16 || size > 0x7fffffff) throw new (typeof size === "number" ? RangeError : TypeError)(`Queue: \`bufferSize\` must be an integer >= 16 (bytes), got ${describe(size)}`);
+    this._p = partsOf(new SharedArrayBuffer(bytesFor(size)), 0, size);
+    this._p.c[MAX] = maxsize;
   }
 
   /**
@@ -217,25 +462,29 @@ export class Queue<T = unknown> {
    */
   static from<T = unknown>(handle: QueueHandle): Queue<T> {
     checkHandle(handle, "Queue", "Queue.from");
+    const size = handle.bufferSize;
+    if (!Number.isInteger(handle.offset) || !Number.isInteger(size) || size < 16 || handle.offset + bytesFor(size) > handle.sab.byteLength) {
+      throw new TypeError(`Queue.from: \`handle\` must be the \`handle\` of a Queue, got ${describe(handle)}`);
+    }
     const q = Object.create(Queue.prototype) as { _p: Parts };
-    q._p = partsOf(handle.sab, handle.offset, handle.bufferSize);
+    q._p = partsOf(handle.sab, handle.offset, size);
     return q as unknown as Queue<T>;
   }
 
   /** A plain, structured-cloneable description, for {@link Queue.from} in another thread. */
   get handle(): QueueHandle {
-    const b = this._p.w;
-    return { kind: "Queue", sab: b.buffer as unknown as SharedArrayBuffer, offset: b.byteOffset, bufferSize: this._p.bytes.length };
+    const g = this._p.g;
+    return { kind: "Queue", sab: g.buffer as unknown as SharedArrayBuffer, offset: g.byteOffset, bufferSize: this._p.size };
   }
 
   /** The item limit (0: none). */
   get maxsize(): number {
-    return this._p.meta[MAX];
+    return this._p.c[MAX];
   }
 
   /** Items in the queue now. */
   qsize(): number {
-    return Atomics.load(this._p.w, B);
+    return Atomics.load(this._p.c, COUNT);
   }
 
   /** Whether it holds no item. */
@@ -249,13 +498,13 @@ export class Queue<T = unknown> {
     return m > 0 && this.qsize() >= m;
   }
 
-  /** @internal */
-  private _encode(item: T, what: string): Uint8Array {
-    const data = encode(item); // throws DataCloneError for what cannot be cloned: the put fails
-    if (data.length + 4 > this._p.bytes.length) {
-      throw new RangeError(`${what}: the item takes ${data.length} bytes serialized, more than the queue's buffer holds (${this._p.bytes.length - 4}); make the queue with a larger \`bufferSize\``);
+  /** @internal Encodes `item` into the scratch buffer; checks its size. */
+  private _encode(item: T, what: string): number {
+    const n = encodeScratch(item); // throws DataCloneError for what cannot be cloned: the put fails
+    if (n + 4 > this._p.size) {
+      throw new RangeError(`${what}: the item takes ${n} bytes serialized, more than the queue's buffer holds (${this._p.size - 4}); make the queue with a larger \`bufferSize\``);
     }
-    return data;
+    return n;
   }
 
   /** Puts `item`, waiting for room; `QueueFull` after `timeout` ms, `QueueShutDown` once shut down. A cancellation point. */
@@ -263,66 +512,81 @@ export class Queue<T = unknown> {
     throwAtCall();
     const { signal, deadline } = waitOptions(options, "Queue.put");
     if (signal?.aborted === true) return abortedNow(signal);
-    const op = new PutWait(this._p, this._encode(item, "Queue.put"));
-    try {
-      if (op.attempt() === true) return RESOLVED;
-    } catch (e) {
-      return Promise.reject(e as Error); // shut down: a rejection, as from a wait
+    const n = this._encode(item, "Queue.put");
+    const q = this._p;
+    // Nobody queued: one try with the scratch bytes, no copy.
+    if (!queued(q.p)) {
+      const r = putRecord(q, scratch(), n, 0);
+      if (r >= 0) return RESOLVED;
+      if (r === SHUT) return Promise.reject(new QueueShutDown("Queue.put(): the queue is shut down"));
     }
-    return waitAsync(this, this._p.w, op, deadline, signal) as unknown as Promise<void>;
+    // A wait: its own copy of the bytes (the scratch serves the next put of this thread).
+    const op = new PutWait(q, true, new Uint8Array(scratch().subarray(0, n)), n);
+    return waitAsync(this, q.p, op, deadline, signal) as unknown as Promise<void>;
   }
 
-  /** Puts `item` if there is room now, else throws `QueueFull`. */
+  /** Puts `item` if there is room now, else throws `QueueFull` (`QueueShutDown` once shut down). */
   putNowait(item: T): void {
-    if (new PutWait(this._p, this._encode(item, "Queue.putNowait")).attempt() !== true) throw new QueueFull("Queue.putNowait(): the queue is full");
+    const n = this._encode(item, "Queue.putNowait");
+    const r = putRecord(this._p, scratch(), n, 0);
+    if (r === SHUT) throw new QueueShutDown("Queue.putNowait(): the queue is shut down");
+    if (r < 0) throw new QueueFull("Queue.putNowait(): the queue is full");
   }
 
-  /** Worker threads only: {@link Queue.put}, blocking the thread. */
+  /** Worker threads only: {@link Queue.put}, blocking the thread (no order among blocked putters). */
   putSync(item: T, timeout?: number | null): void {
     checkMayBlock("Queue.putSync()", "queue.put()");
     const deadline = deadlineOf(timeout, "Queue.putSync");
-    blockUntil(this._p.w, new PutWait(this._p, this._encode(item, "Queue.putSync")), deadline);
+    const n = this._encode(item, "Queue.putSync");
+    // Nothing else runs in this thread while it blocks: the scratch bytes stay as they are.
+    const r = blockPut(this._p, scratch(), n, deadline);
+    if (r === SHUT) throw new QueueShutDown("Queue.putSync(): the queue is shut down");
+    if (r < 0) throw new QueueFull("Queue.putSync(): no room within the timeout");
   }
 
-  /** Takes the first item, waiting for one; `QueueEmpty` after `timeout` ms, `QueueShutDown` once shut down and empty. */
+  /** Takes the first item, waiting for one; `QueueEmpty` after `timeout` ms, `QueueShutDown` once shut down and empty. A cancellation point. */
   get(options?: WaitOptions): Promise<T> {
     throwAtCall();
     const { signal, deadline } = waitOptions(options, "Queue.get");
     if (signal?.aborted === true) return abortedNow(signal);
-    const op = new GetWait(this._p);
-    let r: unknown;
-    try {
-      r = op.attempt();
-    } catch (e) {
-      return Promise.reject(e as Error);
+    const q = this._p;
+    if (!queued(q.g)) {
+      const n = takeRecord(q, 0);
+      if (n >= 0) return Promise.resolve(decodeScratch(n) as T);
+      if (n === SHUT) return Promise.reject(new QueueShutDown("Queue.get(): the queue is shut down and empty"));
     }
-    if (r !== NOT_YET) return Promise.resolve(r as T);
-    return waitAsync(this, this._p.w, op, deadline, signal) as unknown as Promise<T>;
+    return waitAsync(this, q.g, new GetWait(q, q.g, true), deadline, signal) as unknown as Promise<T>;
   }
 
-  /** Takes the first item if there is one, else throws `QueueEmpty`. */
+  /** Takes the first item if there is one, else throws `QueueEmpty` (`QueueShutDown` once shut down and empty). */
   getNowait(): T {
-    const r = new GetWait(this._p).attempt();
-    if (r === NOT_YET) throw new QueueEmpty("Queue.getNowait(): the queue is empty");
-    return r as T;
+    const n = takeRecord(this._p, 0);
+    if (n === SHUT) throw new QueueShutDown("Queue.getNowait(): the queue is shut down and empty");
+    if (n < 0) throw new QueueEmpty("Queue.getNowait(): the queue is empty");
+    return decodeScratch(n) as T;
   }
 
-  /** Worker threads only: {@link Queue.get}, blocking the thread. */
+  /** Worker threads only: {@link Queue.get}, blocking the thread (no order among blocked getters). */
   getSync(timeout?: number | null): T {
     checkMayBlock("Queue.getSync()", "queue.get()");
     const deadline = deadlineOf(timeout, "Queue.getSync");
-    return blockUntil(this._p.w, new GetWait(this._p), deadline) as T;
+    const n = blockGet(this._p, deadline);
+    if (n === SHUT) throw new QueueShutDown("Queue.getSync(): the queue is shut down and empty");
+    if (n < 0) throw new QueueEmpty("Queue.getSync(): no item within the timeout");
+    return decodeScratch(n) as T;
   }
 
   /** Marks one item taken earlier as processed; `InvalidStateError` if called more times than items were put. */
   taskDone(): void {
-    const w = this._p.w;
+    const c = this._p.c;
     for (;;) {
-      const n = Atomics.load(w, C);
+      const n = Atomics.load(c, UNFIN);
       if (n <= 0) throw new InvalidStateError("Queue.taskDone(): called more times than there were items");
-      if (Atomics.compareExchange(w, C, n, n - 1) === n) break;
+      if (Atomics.compareExchange(c, UNFIN, n, n - 1) === n) {
+        if (n === 1) wake(c); // joiners wait for 0 only
+        return;
+      }
     }
-    wake(w);
   }
 
   /** Waits until every item put has been marked done with `taskDone()`. A cancellation point. */
@@ -330,14 +594,16 @@ export class Queue<T = unknown> {
     throwAtCall();
     const { signal, deadline } = waitOptions(options, "Queue.join");
     if (signal?.aborted === true) return abortedNow(signal);
-    if (Atomics.load(this._p.w, C) === 0) return RESOLVED;
-    return waitAsync(this, this._p.w, new JoinWait(this._p.w), deadline, signal) as unknown as Promise<void>;
+    const c = this._p.c;
+    if (Atomics.load(c, UNFIN) === 0) return RESOLVED;
+    return waitAsync(this, c, new JoinWait(c), deadline, signal) as unknown as Promise<void>;
   }
 
   /** Worker threads only: {@link Queue.join}, blocking the thread. */
   joinSync(timeout?: number | null): void {
     checkMayBlock("Queue.joinSync()", "queue.join()");
-    blockUntil(this._p.w, new JoinWait(this._p.w), deadlineOf(timeout, "Queue.joinSync"));
+    const c = this._p.c;
+    blockUntil(c, new JoinWait(c), deadlineOf(timeout, "Queue.joinSync"));
   }
 
   /**
@@ -345,19 +611,21 @@ export class Queue<T = unknown> {
    * the queue is empty. With `immediate`, the items left are dropped (and counted done for `join`).
    */
   shutdown(immediate = false): void {
-    const p = this._p;
-    const w = p.w;
-    lockSpin(w);
-    Atomics.store(w, D, immediate ? 2 : 1);
+    const q = this._p;
+    const c = q.c;
+    lockSpin(c);
+    Atomics.store(c, DOWN, immediate ? 2 : 1);
     if (immediate) {
-      const n = w[B];
-      p.meta[HEAD_] = p.meta[TAIL];
-      p.meta[USED] = 0;
-      Atomics.store(w, B, 0);
-      Atomics.sub(w, C, Math.min(n, Atomics.load(w, C)));
+      const n = c[COUNT];
+      c[RHEAD] = c[RTAIL];
+      c[USED] = 0;
+      Atomics.store(c, COUNT, 0);
+      Atomics.sub(c, UNFIN, Math.min(n, Atomics.load(c, UNFIN)));
     }
-    unlockSpin(w);
-    wake(w);
+    unlockSpin(c);
+    wake(q.g);
+    wake(q.p);
+    wake(c);
   }
 
   /** @internal */
@@ -367,9 +635,10 @@ export class Queue<T = unknown> {
 
   /** @internal */
   [inspect.custom](): string {
-    const w = this._p.w;
-    const down = Atomics.load(w, D) !== 0 ? " shut-down" : "";
-    return `<threading.Queue${down} size=${this.qsize()}${this.maxsize > 0 ? `/${this.maxsize}` : ""} bytes=${this._p.meta[USED]}/${this._p.bytes.length} unfinished=${Atomics.load(w, C)}>`;
+    const { c, g, p, size } = this._p;
+    const down = Atomics.load(c, DOWN) !== 0 ? " shut-down" : "";
+    const waiting = (w: Int32Array, what: string): string => (queueLength(w) > 0 ? ` ${what}=${queueLength(w)}` : "");
+    return `<threading.Queue${down} size=${this.qsize()}${this.maxsize > 0 ? `/${this.maxsize}` : ""} bytes=${Atomics.load(c, USED)}/${size} unfinished=${Atomics.load(c, UNFIN)}${waiting(g, "getters")}${waiting(p, "putters")}>`;
   }
 }
 
