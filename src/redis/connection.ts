@@ -100,14 +100,19 @@ export function newOwnerId(): string {
 }
 
 // Our own connections: fail fast while disconnected (we wait for `ready` ourselves, with a deadline),
-// never replay a command after a reconnect, and keep reconnecting (a backoff capped at 500 ms).
-const OWN_OPTIONS: Partial<RedisOptions> = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 0,
-  autoResendUnfulfilledCommands: false,
-  retryStrategy: (times: number) => Math.min(times * 50, 500),
-  lazyConnect: false,
-};
+// never replay a command after a reconnect, and keep reconnecting (a backoff capped at 500 ms, and at
+// a quarter of connectTimeout, so that a call waiting for Redis to come back sees a few attempts).
+function ownOptions(connectTimeout: number): Partial<RedisOptions> {
+  const cap = Math.max(10, Math.min(500, connectTimeout / 4));
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (times: number) => Math.min(times * 50, cap),
+    lazyConnect: false,
+    connectTimeout,
+  };
+}
 
 /** A script run with EVALSHA, loaded with EVAL when the server does not know it yet. */
 export interface Script {
@@ -152,7 +157,7 @@ export class Link {
     readonly key: string,
     readonly config: ConnectionConfig,
   ) {
-    const opts = { ...OWN_OPTIONS, connectTimeout: config.connectTimeout };
+    const opts = ownOptions(config.connectTimeout);
     this.cmd = typeof config.source === "string" ? new Redis(config.source, opts) : config.source.duplicate(opts);
     this.cmd.on("error", (e: Error) => (this.lastError = e));
   }
@@ -183,8 +188,13 @@ export class Link {
         return await this._before(c, op(c), deadline, what);
       } catch (e) {
         // A reply error (NOSCRIPT, WRONGTYPE…) is Redis answering: not a connection problem.
-        if ((e as Error).name === "ReplyError" || e instanceof RedisUnavailableError || performance.now() >= deadline || this._closed) throw e;
+        if ((e as Error).name === "ReplyError" || e instanceof RedisUnavailableError || this._closed) throw e;
         this.lastError = e as Error;
+        const left = deadline - performance.now();
+        if (left <= 0) throw this._unavailable(what, `no reply within ${this.config.connectTimeout} ms (connectTimeout)`);
+        // The connection may still say "ready" until its close event is processed: let I/O run
+        // before looking again (a retry on a microtask would starve it).
+        await new Promise((resolve) => setTimeout(resolve, Math.min(20, left)));
       }
     }
   }
@@ -261,7 +271,7 @@ export class Link {
 
   private _subConn(): Redis {
     if (this.sub === null) {
-      const sub = this.cmd.duplicate({ ...OWN_OPTIONS, connectTimeout: this.config.connectTimeout });
+      const sub = this.cmd.duplicate(ownOptions(this.config.connectTimeout));
       sub.on("error", (e: Error) => (this.lastError = e));
       sub.on("message", (channel: string) => {
         const set = this._listeners.get(channel);
