@@ -380,6 +380,8 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
         throw new DelayedError();
       }
       if (e instanceof CancelledError || entry.cancelled !== null) {
+        // Reported once it has really stopped (a job that ignores its signal: once its thread is killed).
+        await entry.fut?.stopped();
         state.stats.cancelled++;
         await push(d, outcome(K_CANCELLED, ""));
         noteDone();
