@@ -40,10 +40,10 @@ import { checkEntry, fnEntry, type FnEntry } from "./functions.js";
 import { ExecutorFuture, QUEUED, STOPPED, type JobOwner } from "./future.js";
 import { mapChunks } from "./map.js";
 import { executorSettings, jobTimeout, mapSettings, type ExecutorMapOptions, type ExecutorOptions, type JobOptions, type Settings, type ShutdownOptions } from "./options.js";
-import { ARG_TAG, F_CHUNK, F_SHARED, type SharedArg, type TransferMarker } from "./protocol.js";
+import { ARG_TAG, encodeError, F_CHUNK, F_SHARED, mayHoldShared, R_ERR, R_OK, R_OK_SHARED, reviveShared, type SharedArg, type TransferMarker, wireDeep } from "./protocol.js";
 import { JobQueue } from "./queue.js";
 import { errorText, Reports } from "./reports.js";
-import type { SlotInit, WorkerSlot } from "./slot.js";
+import type { SlotEvents, SlotInit, WorkerSlot } from "./slot.js";
 import { Slots } from "./slots.js";
 import { JobStopper } from "./stopper.js";
 
@@ -72,6 +72,8 @@ export abstract class Executor implements AsyncDisposable {
   /** @internal */ readonly _slots: Slots;
   /** @internal */ readonly _stopper: JobStopper;
   /** @internal */ readonly _reports: Reports;
+  /** @internal What workers report to: the reports, plus the revival of results holding handles. */
+  readonly _events: SlotEvents;
   /** @internal What every job record of this executor reports to. */
   readonly _owner: JobOwner;
   /** @internal */ _seq = 0;
@@ -86,7 +88,7 @@ export abstract class Executor implements AsyncDisposable {
     const slots = (this._slots = new Slots(
       {
         queue,
-        spawn: (id) => this._spawn({ id, settings, events: this._reports }),
+        spawn: (id) => this._spawn({ id, settings, events: this._events }),
         cannotSpawn: (cause) => this._break(new BrokenExecutorError(`${settings.name}: cannot start a worker: ${errorText(cause)}`, { cause })),
         isOpen: () => this._state === RUNNING,
         isBroken: () => this._state === BROKEN,
@@ -104,6 +106,16 @@ export abstract class Executor implements AsyncDisposable {
       slots,
       stopper,
     );
+    const reports = this._reports;
+    this._events = {
+      message: (slot, m) => {
+        if ((m as unknown[])[0] === R_OK_SHARED) this._sharedResult(slot, m as unknown[]);
+        else reports.message(slot, m);
+      },
+      result: (slot, seq, value) => reports.result(slot, seq, value),
+      reportsDone: (slot) => reports.reportsDone(slot),
+      exited: (slot, code, signal) => reports.exited(slot, code, signal),
+    };
     this._owner = {
       jobSettled: (job) => {
         job._loop._nDetached--;
@@ -294,6 +306,10 @@ export abstract class Executor implements AsyncDisposable {
     const problem = checkEntry(entry);
     if (problem !== null) return problem;
     let transfer: TransferListItem[] | null = null;
+    // Objects that travel as handles (tsaio/threading primitives, tsaio/multiprocessing connections,
+    // queues, proxies) may sit anywhere inside the arguments (or a map() chunk): scanned only when a
+    // module able to make them is loaded in this thread, so other programs pay nothing.
+    const scan = mayHoldShared();
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       const t = typeof a;
@@ -304,14 +320,18 @@ export abstract class Executor implements AsyncDisposable {
           const m = a as TransferMarker;
           args[i] = m.value;
           (transfer ??= []).push(...m.transferList);
-        } else if (typeof tag === "function") {
-          // A tsaio/threading primitive: its wire form re-attaches in a thread worker (protocol.ts).
-          const wire = (tag as () => SharedArg).call(a);
-          if (this._settings.kind === "ProcessPoolExecutor") {
-            return new TypeError(`${entry.def.b}: argument ${i + 1} is a tsaio/threading ${wire.h.kind}, whose shared memory cannot reach another process: use ThreadPoolExecutor, or (when it exists) tsaio/multiprocessing's process-safe primitives`);
+        } else if (typeof tag === "function" || scan) {
+          // Its wire form (or a copy of the container with them) is revived in the worker (protocol.ts).
+          let w: unknown;
+          try {
+            w = wireDeep(a, (wire, nested) => this._refuse(entry, i, wire, nested));
+          } catch (e) {
+            return e instanceof Error ? e : new TypeError(String(e));
           }
-          args[i] = wire;
-          job._kind |= F_SHARED;
+          if (w !== a) {
+            args[i] = w;
+            job._kind |= F_SHARED;
+          }
         }
       }
     }
@@ -331,6 +351,38 @@ export abstract class Executor implements AsyncDisposable {
     }
     job._transfer = transfer;
     return null;
+  }
+
+  /**
+   * @internal A result holding handles (a Lock, a Connection… returned by the job): revived here,
+   * then reported as a plain result; after an import when the reviving module is not loaded yet.
+   */
+  private _sharedResult(slot: WorkerSlot, m: unknown[]): void {
+    const seq = m[1];
+    const reports = this._reports;
+    let v: unknown;
+    try {
+      v = reviveShared(m[2]);
+    } catch (e) {
+      reports.message(slot, [R_ERR, seq, encodeError(e)]);
+      return;
+    }
+    if (!(v instanceof Promise)) {
+      reports.message(slot, [R_OK, seq, v]);
+      return;
+    }
+    v.then(
+      (x: unknown) => reports.message(slot, [R_OK, seq, x]),
+      (e: unknown) => reports.message(slot, [R_ERR, seq, encodeError(e)]),
+    ).finally(() => reports.reportsDone(slot));
+  }
+
+  /** @internal The error for a wire form that cannot go to this executor's workers, or null. */
+  private _refuse(entry: FnEntry, i: number, wire: SharedArg, nested: boolean): Error | null {
+    if (this._settings.kind !== "ProcessPoolExecutor" || wire.process === true) return null;
+    return new TypeError(
+      `${entry.def.b}: argument ${i + 1} ${nested ? "holds" : "is"} a tsaio/threading ${wire.h.kind}, whose shared memory cannot reach another process: use ThreadPoolExecutor, or tsaio/multiprocessing's Queue, Pipe or Manager`,
+    );
   }
 
   /** @internal The executor cannot go on (initializer failure, workers that cannot start): fail everything. */

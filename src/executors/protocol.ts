@@ -48,6 +48,8 @@ export const R_RETURN = 8;
 export const R_FATAL = 9;
 
 export const R_BELL = 10;
+/** `R_OK_SHARED, seq, value`: a result holding wire forms (see {@link wireDeep}), revived by the pool. */
+export const R_OK_SHARED = 11;
 
 /** ctl[0] of a thread worker: the seq of the job it runs, 0 when between jobs, DOOMED once condemned. */
 export const DOOMED = -1;
@@ -204,36 +206,139 @@ export function isTransferMarker(v: unknown): v is TransferMarker {
 // ------------------------------------------------------------------------------ shared primitives
 
 /**
- * @internal A tsaio/threading primitive as it crosses to a thread worker: the URL of the module
- * that revives it (registered there in a per-thread table when that module loads) and its handle
- * (plain data on a SharedArrayBuffer). The executors know nothing else of threading.
+ * @internal An object that crosses to a worker as a handle and is revived there as a working
+ * object: a tsaio/threading primitive (a handle on a SharedArrayBuffer: threads only), or a
+ * tsaio/multiprocessing connection, queue or manager proxy (`process: true`: its handle is plain
+ * data — an address and a key — so process workers take it too). `$tsaioShared` is the URL of the
+ * module that revives it (it registers a reviver in a per-thread table when it loads). The
+ * executors know nothing else of these objects.
  */
 export interface SharedArg {
   $tsaioShared: string;
   h: { kind: string };
+  /** The handle is plain data any process can use. */
+  process?: boolean;
 }
 
 type Reviver = (h: unknown) => unknown;
 
+const REVIVERS = Symbol.for("tsaio.threading.revivers");
+
 function revivers(): Map<string, Reviver> | undefined {
-  return (globalThis as unknown as Record<symbol, Map<string, Reviver> | undefined>)[Symbol.for("tsaio.threading.revivers")];
+  return (globalThis as unknown as Record<symbol, Map<string, Reviver> | undefined>)[REVIVERS];
+}
+
+/**
+ * @internal The cheap check before a deep scan: whether any module able to make such objects is
+ * loaded in this thread (each registers its reviver when it loads). A program that uses neither
+ * tsaio/threading nor tsaio/multiprocessing never pays for a scan.
+ */
+export function mayHoldShared(): boolean {
+  const t = revivers();
+  return t !== undefined && t.size > 0;
 }
 
 function isSharedArg(a: unknown): a is SharedArg {
   return typeof a === "object" && a !== null && typeof (a as SharedArg).$tsaioShared === "string";
 }
 
+/** Nested containers deeper than this are not scanned (their objects go by plain structured clone). */
+const MAX_DEPTH = 32;
+
+function isPlainContainer(v: object): boolean {
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 /**
- * @internal Worker side of {@link F_SHARED}: the job's arguments with each wire form replaced by its
- * primitive. Synchronous when the reviving modules are loaded (the job's module usually imports
- * tsaio/threading itself); otherwise they are imported first.
+ * @internal Replaces each tagged object (see {@link ARG_TAG}) nested in arrays and plain objects of
+ * `v` by its wire form, copying only the containers on the way to one (the caller's objects are
+ * never changed); returns `v` itself when there is none. Maps, Sets and class instances are not
+ * entered. `where(w, nested)` returns an error for a wire form that may not go (a thread-only handle
+ * bound for a process), which is thrown.
  */
-export function reviveShared(args: unknown[]): unknown[] | Promise<unknown[]> {
+export function wireDeep(v: unknown, where: (w: SharedArg, nested: boolean) => Error | null, depth = 0, seen?: Set<object>): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  const tag = (v as { [ARG_TAG]?: unknown })[ARG_TAG];
+  if (typeof tag === "function") {
+    const wire = (tag as () => SharedArg).call(v);
+    const bad = where(wire, depth > 0);
+    if (bad !== null) throw bad;
+    return wire;
+  }
+  if (tag !== undefined || depth >= MAX_DEPTH || ArrayBuffer.isView(v) || !isPlainContainer(v)) return v;
+  const s = seen ?? new Set<object>();
+  if (s.has(v)) return v;
+  s.add(v);
+  if (Array.isArray(v)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x !== "object" || x === null) continue;
+      const y = wireDeep(x, where, depth + 1, s);
+      if (y !== x) (copy ??= v.slice() as unknown[])[i] = y;
+    }
+    return copy ?? v;
+  }
+  let out: Record<string, unknown> | null = null;
+  {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const x = o[k];
+      if (typeof x !== "object" || x === null) continue;
+      const y = wireDeep(x, where, depth + 1, s);
+      if (y !== x) {
+        if (out === null) out = Object.assign(Object.getPrototypeOf(o) === null ? (Object.create(null) as Record<string, unknown>) : {}, o);
+        out[k] = y;
+      }
+    }
+  }
+  return out ?? v;
+}
+
+/** The module URLs of wire forms in `v` whose reviver is not loaded here. */
+function missingRevivers(v: unknown, table: Map<string, Reviver> | undefined, out: Set<string>, depth: number): void {
+  if (typeof v !== "object" || v === null || depth > MAX_DEPTH) return;
+  if (isSharedArg(v)) {
+    if (table?.get(v.$tsaioShared) === undefined) out.add(v.$tsaioShared);
+    return;
+  }
+  if (Array.isArray(v)) for (const x of v) missingRevivers(x, table, out, depth + 1);
+  else if (isPlainContainer(v)) for (const x of Object.values(v)) missingRevivers(x, table, out, depth + 1);
+}
+
+/** Replaces the wire forms in `v` (in place: `v` is a fresh copy made by structured clone) by their objects. */
+function reviveIn(v: unknown, table: Map<string, Reviver>, depth: number): unknown {
+  if (typeof v !== "object" || v === null || depth > MAX_DEPTH) return v;
+  if (isSharedArg(v)) return (table.get(v.$tsaioShared) as Reviver)(v.h);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === "object" && x !== null) v[i] = reviveIn(x, table, depth + 1);
+    }
+  } else if (isPlainContainer(v)) {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const x = o[k];
+      if (typeof x === "object" && x !== null) o[k] = reviveIn(x, table, depth + 1);
+    }
+  }
+  return v;
+}
+
+/**
+ * @internal The receiving side of wire forms ({@link F_SHARED} arguments, {@link R_OK_SHARED}
+ * results): `v` with each wire form, at any depth, replaced by its working object. Synchronous
+ * when the reviving modules are loaded (the job's module usually imports them itself); otherwise
+ * they are imported first.
+ */
+export function reviveShared<T>(v: T): T | Promise<T> {
   const table = revivers();
-  let missing: string[] | null = null;
-  for (const a of args) if (isSharedArg(a) && table?.get(a.$tsaioShared) === undefined) (missing ??= []).push(a.$tsaioShared);
-  if (missing !== null) return Promise.all(missing.map((u) => import(u))).then(() => reviveShared(args));
-  return args.map((a) => (isSharedArg(a) ? (revivers()?.get(a.$tsaioShared) as Reviver)(a.h) : a));
+  const missing = new Set<string>();
+  missingRevivers(v, table, missing, 0);
+  if (missing.size > 0) return Promise.all([...missing].map((u) => import(u))).then(() => reviveIn(v, revivers() as Map<string, Reviver>, 0) as T);
+  return reviveIn(v, table as Map<string, Reviver>, 0) as T;
 }
 
 // ------------------------------------------------------------------------------ errors

@@ -37,6 +37,9 @@ import {
   OP_JOB,
   R_CANCELLED,
   R_FATAL,
+  R_OK_SHARED,
+  mayHoldShared,
+  wireDeep,
   R_INIT_FAILED,
   R_READY,
   R_RETIRE,
@@ -322,7 +325,7 @@ let currentRec: FnRecord | null = null;
 /** Runs job `j` in its own task; a job that completes during its first step is finished here. */
 function run(j: WJob, fn: AnyFn, rec: FnRecord): void {
   let args: unknown[] | Promise<unknown[]> = j.args;
-  if ((j.flags & F_SHARED) !== 0) args = reviveShared(args); // tsaio/threading primitives among them
+  if ((j.flags & F_SHARED) !== 0) args = reviveShared(args); // handles (threading primitives, connections…) among them
   const body =
     args instanceof Promise
       ? () => (args as Promise<unknown[]>).then((a) => fn(...a))
@@ -349,6 +352,34 @@ const doneEntry = {
   },
 };
 
+/**
+ * Reports a result. One holding objects that travel as handles (a Lock, a Connection… possibly
+ * nested in arrays and plain objects) goes as `R_OK_SHARED` with their wire forms, revived by the
+ * pool; scanned only when a module able to make them is loaded in this worker.
+ */
+function report(seq: number, value: unknown, rec: FnRecord): void {
+  if (typeof value === "object" && value !== null && mayHoldShared()) {
+    let w: unknown;
+    try {
+      w = wireDeep(value, (wire) =>
+        isProcess && wire.process !== true ? new TypeError(`${rec.def.b} returned a tsaio/threading ${wire.h.kind}, whose shared memory cannot reach another process`) : null,
+      );
+    } catch (e) {
+      out.error(seq, e);
+      return;
+    }
+    if (w !== value) {
+      try {
+        send([R_OK_SHARED, seq, w]);
+      } catch (e) {
+        out.error(seq, new TypeError(`the result of ${rec.def.b} cannot be sent back from the worker: ${(e as Error).message ?? String(e)}`, { cause: e }));
+      }
+      return;
+    }
+  }
+  out.result(seq, value, rec);
+}
+
 /** Reports job `j` (from its task, or a load error), then moves on. */
 function finish(j: WJob, task: Task<unknown> | null, error: unknown, rec?: FnRecord): void {
   current = null;
@@ -363,7 +394,7 @@ function finish(j: WJob, task: Task<unknown> | null, error: unknown, rec?: FnRec
     send([R_CANCELLED, seq]);
   } else {
     const e = task.exception();
-    if (e === null) out.result(seq, task.result(), rec as FnRecord);
+    if (e === null) report(seq, task.result(), rec as FnRecord);
     else out.error(seq, explain(e, rec as FnRecord));
   }
   if (ctl !== null && Atomics.compareExchange(ctl, CTL_RUNNING, seq, 0) !== seq) {

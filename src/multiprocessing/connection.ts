@@ -89,15 +89,15 @@ export class AuthenticationError extends Error {
 
 // ------------------------------------------------------------------------------ links
 
-/** Where the frames a link receives go. */
-interface Sink {
+/** @internal Where the frames a link receives go. */
+export interface Sink {
   _frame(p: Buffer): void;
   /** The stream ended: `err` null for a clean close. Called once. */
   _end(err: Error | null): void;
 }
 
-/** One side of a byte-frame transport, as its user sees it. */
-interface Link {
+/** @internal One side of a byte-frame transport, as its user sees it. */
+export interface Link {
   sink: Sink | null;
   /** Sends one frame (the bytes are copied or owned from now on: the caller must not reuse them). */
   write(p: Uint8Array): void;
@@ -155,8 +155,8 @@ const HIGH_WATER = 1 << 20;
 /** Largest frame accepted (a length above it means a corrupt or foreign stream). */
 const MAX_FRAME = 0x7fff_ffff;
 
-/** A socket carrying length-prefixed frames. */
-class SocketLink implements Link {
+/** @internal A socket carrying length-prefixed frames. */
+export class SocketLink implements Link {
   sink: Sink | null = null;
   /** While the handshake runs: it gets the frames (and the end, besides `sink`). */
   hs: Sink | null = null;
