@@ -14,10 +14,12 @@
  * Internal: not part of the package's public API.
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { isMainThread } from "node:worker_threads";
 
 const HERE = import.meta.url;
 const FROM_SOURCE = /\.[cm]?tsx?$/.test(new URL(HERE).pathname);
@@ -94,4 +96,100 @@ function resolveTsxDir(from: string): string[] {
   } catch {
     return [];
   }
+}
+
+// ------------------------------------------------------------------------------ importing job modules
+
+/**
+ * @internal What a worker is doing while it imports a job module (the module of a {@link workerModule}
+ * function or of an initializer): the module's URL, the export wanted, and the first attempt made
+ * meanwhile to start an executor (see {@link checkNotImportingJob}).
+ */
+export interface JobImport {
+  readonly url: string;
+  readonly exportName: string;
+  error: Error | null;
+}
+
+interface JobImportState {
+  /** The imports in progress (the window of a module's top-level code, top-level awaits included). */
+  readonly active: JobImport[];
+  /** Code started by such an import (`main()` left running, a timer) finds its import here later. */
+  readonly als: AsyncLocalStorage<JobImport>;
+}
+
+/**
+ * On the global object under a registered symbol: a job module may load its own copy of tsaio (the
+ * package's `dist/` where the worker runs tsaio's source, or the reverse), and every copy must see
+ * the same state.
+ */
+const STATE_KEY = Symbol.for("tsaio.executors.jobImport");
+
+function importState(create: boolean): JobImportState | undefined {
+  const g = globalThis as { [STATE_KEY]?: JobImportState };
+  let st = g[STATE_KEY];
+  if (st === undefined && create) st = g[STATE_KEY] = { active: [], als: new AsyncLocalStorage<JobImport>() };
+  return st;
+}
+
+/**
+ * @internal Imports a job module (`load()` does) in a worker, so that the module's top-level code —
+ * and the code it leaves running — is known to run on behalf of that import. If an executor was
+ * started meanwhile, the import fails with that error, even if the module caught it.
+ */
+export async function importJobModule<T>(url: string, exportName: string, load: () => Promise<T>): Promise<T> {
+  const st = importState(true) as JobImportState;
+  const rec: JobImport = { url, exportName, error: null };
+  st.active.push(rec);
+  let mod: T;
+  try {
+    mod = await st.als.run(rec, load);
+  } catch (e) {
+    throw rec.error ?? e;
+  } finally {
+    st.active.splice(st.active.indexOf(rec), 1);
+  }
+  if (rec.error !== null) throw rec.error;
+  return mod;
+}
+
+/**
+ * @internal Called when code in a worker is about to start a job and the work begins: code that
+ * runs from here on is the job's, not its module's (a job may start executors of its own).
+ */
+export function leaveJobImport(): void {
+  const st = importState(false);
+  if (st !== undefined && st.als.getStore() !== undefined) st.als.enterWith(undefined as unknown as JobImport);
+}
+
+/**
+ * @internal Throws if this thread is a worker importing a job module (or runs code that import left
+ * running): that module is starting executors of its own, as the main module does — every worker
+ * would start workers in turn, without end. Python refuses the same ("An attempt has been made to
+ * start a new process before the current process has finished its bootstrapping phase"). The first
+ * such error is kept on the import, which fails with it. `what`: the class and call, for the message;
+ * `isJob`: whether the code running now is a job (its code may start executors).
+ */
+export function checkNotImportingJob(what: string, isJob: () => boolean): void {
+  const st = importState(false);
+  if (st === undefined) return; // this thread never imported a job module: the main thread, mostly
+  let rec: JobImport | undefined = st.active[st.active.length - 1];
+  let during = true;
+  if (rec === undefined) {
+    rec = st.als.getStore();
+    if (rec === undefined || isJob()) return;
+    during = false;
+  }
+  const worker = isMainThread ? "a worker process" : "a worker thread";
+  const err = new Error(
+    `${what}: an attempt was made to start an executor in ${worker} ${during ? "while it was importing" : "from code started by its import of"} the job module ${rec.url} ` +
+      `(for its export "${rec.exportName}"). That module starts executors when it is imported, as a program's main module does, ` +
+      `so every worker would start workers of its own, without end. Move the jobs into a module of their own (say jobs.ts, given to ` +
+      `workerModule()) and import that from the main module; or run the main code only in the main process: ` +
+      `\`if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) { … }\` ` +
+      `(isMainThread from "node:worker_threads", pathToFileURL from "node:url"; on Node 24, \`if (import.meta.main)\`).`,
+  );
+  (err as Error & { code: string }).code = "ERR_TSAIO_WORKER_IMPORTING_JOB";
+  rec.error ??= err;
+  throw err;
 }

@@ -94,6 +94,8 @@ export interface FnEntry {
   readonly label: string;
   /** A problem found on the main thread (module file missing, native function…), reported on the job's future. */
   problem: Error | null | undefined;
+  /** A function sent by source: its source was checked ({@link sourceProblem}; once per source text). */
+  sourceChecked?: boolean;
 }
 
 const REF = Symbol("tsaio.workerFunction");
@@ -139,6 +141,11 @@ export function fnEntry(fn: unknown, where: string): FnEntry {
       e.problem = new TypeError(
         `${where}: ${name} is a function of Node's built-in module "${mod}"; its source cannot run in a worker (it uses Node's internals). Write a worker module that imports it and calls it, and use workerModule().`,
       );
+    } else if (e.sourceChecked !== true) {
+      // Its source is all the worker gets: what it takes from where it was written fails there.
+      e.sourceChecked = true;
+      const p = sourceProblem(src, name, where);
+      if (p !== null) e.problem = p;
     }
   }
   byFn.set(fn, e);
@@ -322,4 +329,290 @@ export function workerModule<M = Record<string, (...args: unknown[]) => unknown>
     }
   } else throw new TypeError(`workerModule: \`url\` must be a URL or a string, got ${url === null ? "null" : typeof url}`);
   return new WorkerModuleImpl<M>(href);
+}
+
+/**
+ * @internal Why the source of `name` cannot work in a worker, found on this thread (once per source
+ * text): it does not compile as a function (`super`, a private field), or it reads a variable, `this`
+ * or `arguments` from where it was written. Null if nothing was found — not a proof that it works.
+ */
+export function sourceProblem(src: string, name: string, where: string): Error | null {
+  const found = sourceFindings(src);
+  if (found === null) return null;
+  const advice = `or export ${name} from a worker module and use workerModule()`;
+  if (found.free.length > 0) {
+    const [first] = found.free;
+    const list = found.free.map((f) => `"${f}"`).join(", ");
+    const one = found.free.length === 1;
+    return new ReferenceError(
+      `${where}: ${first} is not defined in the worker: ${name}, a function sent by source, reads ${list} from where it was written, and a worker gets only the function's source. Pass ${one ? "it as an argument" : "them as arguments"}, ${advice}.`,
+    );
+  }
+  switch (found.outer) {
+    case "this":
+      return new TypeError(`${where}: ${name} uses \`this\`, which a function sent by source does not get in the worker (it is called with no \`this\`). Pass what it needs as arguments, ${advice}.`);
+    case "arguments":
+      return new TypeError(`${where}: ${name} is an arrow function that uses \`arguments\` of the function it was written in, which the worker does not have. Pass them as arguments, ${advice}.`);
+    case "super":
+    case "#private":
+      return new TypeError(
+        `${where}: ${name} uses ${found.outer === "super" ? "`super`" : "a private member (`#name`)"} of the class it was written in; rebuilt from its source in a worker, it has no class. Pass what it needs as arguments, ${advice}.`,
+      );
+    default:
+      return null;
+  }
+}
+
+// ------------------------------------------------------------------------------ source checks
+
+/**
+ * @internal The texts a function's source may be rebuilt from, in order: the source itself, or for
+ * method shorthand (`name(x) { … }`, `async name(x) { … }`), which is no expression by itself, a
+ * `function` made of it. The worker (worker-fns.ts) compiles them the same way.
+ */
+export function sourceAttempts(src: string): string[] {
+  const attempts = [src];
+  if (/^async\s+[\w$]+\s*\(/.test(src)) attempts.push(`async function ${src.replace(/^async\s+/, "")}`);
+  else if (/^[\w$]+\s*\(/.test(src)) attempts.push(`function ${src}`);
+  return attempts;
+}
+
+/** @internal Names a function sent by source may use in the worker besides globals (see worker-fns.ts). */
+export const WORKER_SCOPE = ["__name", "currentTask"] as const;
+
+/** Words that are never a free variable (reserved words, contextual keywords, and the names handled apart). */
+const NOT_FREE = new Set(
+  (
+    "break case catch class const continue debugger default delete do else export extends false finally for function if import in instanceof new null " +
+    "return super switch this throw true try typeof var void while with yield let static enum await implements package protected interface private " +
+    "public async of get set as from target meta arguments " +
+    WORKER_SCOPE.join(" ")
+  ).split(" "),
+);
+/** After these, an identifier may be a binding (a declaration, a parameter, a pattern, a key, a method name) or is not a plain read. */
+const MAYBE_BINDING_BEFORE = new Set(["var", "let", "const", "function", "class", ",", "(", "[", "{", "...", "*", ":", ";", "}", "get", "set", "static", "async", "typeof", "delete", "break", "continue"]);
+/** Before `*`, these make it a generator's star. */
+const GENERATOR_BEFORE = new Set(["function", "{", ",", ";", "}", "static", "async", ""]);
+/** After `;`, `{` or `}`, a name followed by these may be a class field or a shorthand property (of a pattern). */
+const FIELD_AFTER = new Set([",", "}", "=", ";", ":"]);
+/** After these a `/` is a division, not a regular expression. */
+const VALUE_END = new Set([")", "]", "++", "--"]);
+const REGEX_AFTER_WORD = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
+
+interface Tok {
+  /** The text: a word, or a punctuator. */
+  s: string;
+  word: boolean;
+}
+
+/**
+ * Splits JS source into words and punctuators, skipping comments, strings, template text and regular
+ * expressions; null when the text is beyond this small lexer (an escape in a name, a `/` it cannot
+ * classify, unbalanced brackets), so that the checks below say nothing rather than something wrong.
+ */
+function tokenize(src: string): Tok[] | null {
+  const out: Tok[] = [];
+  /** For each open `{`: whether it opened a template substitution (`${`). */
+  const braces: boolean[] = [];
+  let i = 0;
+  const n = src.length;
+  const isWordStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127;
+  const isWord = (c: number): boolean => isWordStart(c) || (c >= 48 && c <= 57);
+  /** Skips template text from `i` (just after a backtick or a closing `}` of a substitution); false if unterminated. */
+  const template = (): boolean => {
+    while (i < n) {
+      const c = src.charCodeAt(i);
+      if (c === 92) i += 2;
+      else if (c === 96) {
+        i++;
+        out.push({ s: "`", word: false });
+        return true;
+      } else if (c === 36 && src.charCodeAt(i + 1) === 123) {
+        i += 2;
+        braces.push(true);
+        out.push({ s: "${", word: false });
+        return true;
+      } else i++;
+    }
+    return false;
+  };
+  while (i < n) {
+    const c = src.charCodeAt(i);
+    if (c <= 32) i++;
+    else if (c === 47 && src.charCodeAt(i + 1) === 47) {
+      const e = src.indexOf("\n", i);
+      i = e < 0 ? n : e;
+    } else if (c === 47 && src.charCodeAt(i + 1) === 42) {
+      const e = src.indexOf("*/", i + 2);
+      if (e < 0) return null;
+      i = e + 2;
+    } else if (c === 34 || c === 39) {
+      i++;
+      while (i < n && src.charCodeAt(i) !== c) i += src.charCodeAt(i) === 92 ? 2 : 1;
+      if (i >= n) return null;
+      i++;
+      out.push({ s: '""', word: false });
+    } else if (c === 96) {
+      i++;
+      if (!template()) return null;
+    } else if (isWordStart(c)) {
+      const s0 = i;
+      while (i < n && isWord(src.charCodeAt(i))) i++;
+      if (src.charCodeAt(i) === 92) return null; // a \u escape in a name
+      out.push({ s: src.slice(s0, i), word: true });
+    } else if (c >= 48 && c <= 57) {
+      while (i < n && (isWord(src.charCodeAt(i)) || src.charCodeAt(i) === 46)) i++;
+      out.push({ s: "0", word: false });
+    } else if (c === 35) {
+      // A private name: never a variable.
+      i++;
+      while (i < n && isWord(src.charCodeAt(i))) i++;
+      out.push({ s: "#", word: false });
+    } else if (c === 47) {
+      const prev = out.length === 0 ? null : out[out.length - 1];
+      if (prev !== null && prev.s === "}") return null; // a block or an object literal before it: cannot tell
+      const division = prev !== null && (prev.s === "0" || prev.s === '""' || prev.s === "`" || VALUE_END.has(prev.s) || (prev.word && !REGEX_AFTER_WORD.has(prev.s)));
+      if (division) {
+        i += src.charCodeAt(i + 1) === 61 ? 2 : 1;
+        out.push({ s: "/", word: false });
+      } else {
+        // A regular expression: up to the unescaped `/` outside a class, then its flags.
+        i++;
+        let inClass = false;
+        for (;;) {
+          if (i >= n) return null;
+          const d = src.charCodeAt(i);
+          if (d === 10) return null;
+          if (d === 92) i += 2;
+          else {
+            i++;
+            if (d === 91) inClass = true;
+            else if (d === 93) inClass = false;
+            else if (d === 47 && !inClass) break;
+          }
+        }
+        while (i < n && isWord(src.charCodeAt(i))) i++;
+        out.push({ s: '""', word: false });
+      }
+    } else if (c === 92) {
+      return null;
+    } else {
+      const three = src.slice(i, i + 3);
+      const two = src.slice(i, i + 2);
+      let s: string;
+      if (three === "..." || three === "?.(" || three === "?.[") s = three === "..." ? "..." : "?.";
+      else if (two === "=>" || two === "?." || two === "++" || two === "--") s = two;
+      else s = src[i];
+      i += s === "?." ? 2 : s.length;
+      if (s === "?." && (three === "?.(" || three === "?.[")) {
+        /* `?.(` and `?.[`: the bracket comes next */
+      }
+      if (s === "{") braces.push(false);
+      else if (s === "}") {
+        if (braces.length === 0) return null;
+        if (braces.pop() === true) {
+          out.push({ s: "}", word: false });
+          if (!template()) return null;
+          continue;
+        }
+      }
+      out.push({ s, word: false });
+    }
+  }
+  return braces.length === 0 ? out : null;
+}
+
+const CONTROL = new Set(["if", "for", "while", "switch", "catch", "with", "function", "return", "typeof", "void", "delete", "await", "yield", "new", "in", "of", "case", "throw"]);
+
+/** @internal What the source checks found: names a function sent by source reads from where it was written. */
+export interface SourceFindings {
+  /** Identifiers read but bound nowhere in the source and not globals: each fails in the worker. */
+  free: string[];
+  /**
+   * What it takes from the function or class it was written in: `this` (any function), `arguments`
+   * (an arrow function), `super` or a private member `#x` (a method).
+   */
+  outer: "this" | "arguments" | "super" | "#private" | null;
+}
+
+/**
+ * @internal The free names of a function's source, found without a parser and erring on the side of
+ * silence: a name counts only if every place it appears is plainly a read (never after `.`, never
+ * where it could be declared — after `var`/`let`/`const`/`function`/`class`, in a parameter list or a
+ * pattern, as a key or a method name — never under `typeof`), it is no global of this thread and no
+ * name the worker provides. Null when the lexer gives up.
+ */
+export function sourceFindings(src: string): SourceFindings | null {
+  const t = tokenize(src);
+  if (t === null) return null;
+  // Bracket matching: for each bracket, the index of its partner; for each token, its innermost open bracket.
+  const partner = new Int32Array(t.length).fill(-1);
+  const inside = new Int32Array(t.length).fill(-1);
+  const stack: number[] = [];
+  for (let k = 0; k < t.length; k++) {
+    inside[k] = stack.length === 0 ? -1 : stack[stack.length - 1];
+    const s = t[k].s;
+    if (s === "(" || s === "[" || s === "{" || s === "${") stack.push(k);
+    else if (s === ")" || s === "]" || s === "}") {
+      const open = stack.pop();
+      if (open === undefined) return null;
+      partner[open] = k;
+      partner[k] = open;
+    }
+  }
+  if (stack.length !== 0) return null;
+  const at = (k: number): string => (k >= 0 && k < t.length ? t[k].s : "");
+  /** `(` at k opens a parameter list or a head followed by a body: `(…) =>`, `(…) {`. */
+  const headParen = (k: number): boolean => {
+    const after = at(partner[k] + 1);
+    return after === "=>" || after === "{";
+  };
+  /** `(` at k is a call's: after a name (not a keyword), `)` or `]`, and not a head. */
+  const callParen = (k: number): boolean => {
+    const before = t[k - 1] as Tok | undefined;
+    if (before === undefined || headParen(k)) return false;
+    return (before.word && !CONTROL.has(before.s) && !NOT_FREE.has(before.s)) || before.s === ")" || before.s === "]";
+  };
+  const reads = new Set<string>();
+  const maybeBound = new Set<string>();
+  let functions = 0;
+  let usesThis = false;
+  let usesArguments = false;
+  let usesSuper = false;
+  let classes = 0;
+  for (let k = 0; k < t.length; k++) {
+    const tok = t[k];
+    if (!tok.word) continue;
+    const prev = at(k - 1);
+    const next = at(k + 1);
+    if (prev === "." || prev === "?.") continue;
+    if (tok.s === "function" || tok.s === "class") functions++;
+    if (tok.s === "class") classes++;
+    if (tok.s === "super") usesSuper = true;
+    else if (next === "(" && !CONTROL.has(tok.s) && at(partner[k + 1] + 1) === "{") functions++; // a method
+    if (tok.s === "this") usesThis = true;
+    if (tok.s === "arguments") usesArguments = true;
+    if (NOT_FREE.has(tok.s)) continue;
+    let bound = next === "=>" || next === ":" || (next === "=" && at(k + 2) !== "=") || (next === "(" && at(partner[k + 1] + 1) === "{");
+    if (!bound && MAYBE_BINDING_BEFORE.has(prev)) {
+      if (prev === "(" || prev === ",") bound = !(inside[k] >= 0 && t[inside[k]].s === "(" && callParen(inside[k]));
+      else if (prev === "*") bound = GENERATOR_BEFORE.has(at(k - 2)); // `function* name`, `*name() {}`; else a product
+      else if (prev === ";" || prev === "}" || prev === "{") bound = FIELD_AFTER.has(next); // a class field, a shorthand key; else a statement
+      else bound = true;
+    }
+    (bound ? maybeBound : reads).add(tok.s);
+  }
+  const free: string[] = [];
+  for (const name of reads) if (!maybeBound.has(name) && !(name in globalThis)) free.push(name);
+  // Whose `this`? Only said when no nested function, class or method could own it.
+  const first = at(0);
+  const shape = first === "function" || (first === "async" && at(1) === "function") ? "function" : first === "(" || at(1) === "=>" || (first === "async" && (at(1) === "(" || at(2) === "=>")) ? "arrow" : "method";
+  let outer: SourceFindings["outer"] = null;
+  if (classes === 0 && t.some((x) => x.s === "#")) outer = "#private";
+  else if (functions === (shape === "arrow" ? 0 : 1)) {
+    if (usesSuper) outer = "super";
+    else if (usesThis) outer = "this";
+    else if (usesArguments && shape === "arrow") outer = "arguments";
+  }
+  return { free, outer };
 }

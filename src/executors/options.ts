@@ -6,6 +6,8 @@
  */
 import type { ResourceLimits, TransferListItem } from "node:worker_threads";
 import { checkIntAtLeast, checkMs, checkOptions, checkPositive, describe } from "../internal/validate.js";
+import { currentTaskOrNull } from "../tasks.js";
+import { checkNotImportingJob } from "./bootstrap.js";
 import { checkEntry, fnEntry } from "./functions.js";
 import type { FnDef } from "./protocol.js";
 
@@ -173,12 +175,19 @@ export interface Settings {
   readonly execArgv: readonly string[] | undefined;
 }
 
+/** Whether the running code is a job's (worker.ts runs each job in a task of the class eager.ts defines). */
+function isJobCode(): boolean {
+  return currentTaskOrNull()?.constructor.name === "JobTask";
+}
+
 const LIMIT_FIELDS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"] as const;
 /** A thread started with a smaller stack cannot even boot, and takes the whole process down (exit 6). */
 const MIN_STACK_MB = 0.5;
 
 /** @internal Checks `options` of executor class `kind` (each problem named) and fills in the defaults. */
 export function executorSettings(kind: string, options: ExecutorOptions | undefined, defaultMax: number): Settings {
+  // A worker importing a job module that starts executors (a main module): refuse, before anything starts.
+  checkNotImportingJob(`new ${kind}()`, isJobCode);
   checkOptions(options, kind);
   const o = options ?? {};
   const max = o.maxWorkers ?? defaultMax;

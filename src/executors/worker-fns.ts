@@ -9,7 +9,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CancelledError } from "../errors.js";
 import { currentTask } from "../tasks.js";
-import { moduleSiblings } from "./functions.js";
+import { importJobModule, leaveJobImport } from "./bootstrap.js";
+import { moduleSiblings, sourceAttempts } from "./functions.js";
 import { encodeError, type FnDef } from "./protocol.js";
 
 /** @internal */
@@ -36,12 +37,25 @@ export function setTsx(state: TsxState): void {
   tsx = state;
 }
 
-/** A function sent by source that uses an outer variable fails with ReferenceError: say why. */
+/** Functions rebuilt from source, with their definitions: map() chunks explain their errors too. */
+const bySource = new WeakMap<AnyFn, FnDef>();
+
+/**
+ * A function sent by source that reads a variable of where it was written fails with "x is not
+ * defined": say which function, that it was sent by source, and what to do. Only when `x` appears in
+ * its source (an error from deeper code is not its fault) and the message has not been explained yet.
+ */
 export function explain(e: unknown, rec: FnRecord): unknown {
-  if (rec.def.kind === 1 && e instanceof ReferenceError && !e.message.includes("sent by source")) {
-    e.message += ` (in ${rec.def.b}, a function sent by source: it cannot use variables or imports from where it was written; pass values as arguments, or export it from a module and use workerModule())`;
-    if (typeof e.stack === "string") e.stack = `${e.name}: ${e.message}\n${e.stack.split("\n").slice(1).join("\n")}`;
-  }
+  return rec.def.kind === 1 ? explainDef(e, rec.def) : e;
+}
+
+function explainDef(e: unknown, def: FnDef): unknown {
+  if (!(e instanceof ReferenceError) || e.message.includes("sent by source")) return e;
+  const m = /^([\p{L}\p{Nl}$_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}$\u200c\u200d]*) is not defined$/u.exec(e.message);
+  if (m === null || !new RegExp(`(^|[^\\w$.])${m[1].replace(/\$/g, "\\$")}(?![\\w$])`).test(def.a)) return e;
+  const id = m[1];
+  e.message += ` (in ${def.b}, a function sent by source: it reads "${id}" from where it was written, and a worker gets only the function's source; pass ${id} as an argument, or export ${def.b} from a worker module and use workerModule())`;
+  if (typeof e.stack === "string") e.stack = `${e.name}: ${e.message}\n${e.stack.split("\n").slice(1).join("\n")}`;
   return e;
 }
 
@@ -53,12 +67,17 @@ export function runChunk(fn: AnyFn, items: unknown[]): [unknown[], unknown] | Pr
     try {
       r = fn(items[i]);
     } catch (e) {
-      return [out, encodeError(e)];
+      return [out, encodeError(explainChunk(e, fn))];
     }
     if (r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function") return chunkAsync(fn, items, out, i, r as PromiseLike<unknown>);
     out.push(r);
   }
   return [out, undefined];
+}
+
+function explainChunk(e: unknown, fn: AnyFn): unknown {
+  const def = bySource.get(fn);
+  return def === undefined ? e : explainDef(e, def);
 }
 
 async function chunkAsync(fn: AnyFn, items: unknown[], out: unknown[], i: number, first: PromiseLike<unknown>): Promise<[unknown[], unknown]> {
@@ -67,7 +86,7 @@ async function chunkAsync(fn: AnyFn, items: unknown[], out: unknown[], i: number
     for (let k = i + 1; k < items.length; k++) out.push(await fn(items[k]));
   } catch (e) {
     if (e instanceof CancelledError) throw e;
-    return [out, encodeError(e)];
+    return [out, encodeError(explainChunk(e, fn))];
   }
   return [out, undefined];
 }
@@ -83,6 +102,7 @@ const modules = new Map<string, Record<string, unknown>>();
  * (or failed to), false if it needs {@link load}.
  */
 export function loadNow(rec: FnRecord): boolean {
+  leaveJobImport(); // a job starts: what runs from here is not its module's top-level code
   if (rec.fn !== null || rec.error !== undefined) return true;
   const { kind, a, b } = rec.def;
   if (kind === 0 && !modules.has(a)) return false;
@@ -108,7 +128,8 @@ export function load(rec: FnRecord): Promise<void> {
 }
 
 async function loadExport(url: string, name: string): Promise<AnyFn> {
-  const mod = await importModule(url);
+  // Its top-level code must not start executors (a main module imported by a worker): see bootstrap.ts.
+  const mod = await importJobModule(url, name, () => importModule(url));
   modules.set(url, mod);
   return exportOf(mod, url, name);
 }
@@ -166,15 +187,15 @@ function wrapLoadError(url: string, e: unknown): Error {
 const nameShim = <T>(f: T): T => f;
 
 function compile(src: string, name: string): AnyFn {
-  const attempts = [src];
-  // Method shorthand (`name(x) { … }`, `async name(x) { … }`) is not an expression by itself.
-  if (/^async\s+[\w$]+\s*\(/.test(src)) attempts.push(`async function ${src.replace(/^async\s+/, "")}`);
-  else if (/^[\w$]+\s*\(/.test(src)) attempts.push(`function ${src}`);
   let last: unknown;
-  for (const s of attempts) {
+  // Method shorthand (`name(x) { … }`) is not an expression by itself: a `function` made of it is.
+  for (const s of sourceAttempts(src)) {
     try {
       const f = new Function("__name", "currentTask", `return (${s}\n);`)(nameShim, currentTask) as unknown;
-      if (typeof f === "function") return f as AnyFn;
+      if (typeof f === "function") {
+        bySource.set(f as AnyFn, { kind: 1, a: src, b: name });
+        return f as AnyFn;
+      }
     } catch (e) {
       last = e;
     }
