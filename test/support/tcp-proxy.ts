@@ -7,6 +7,7 @@
  *     p.cut();                                // Redis "goes away": live connections die, new ones are reset
  *     p.cut({ mode: "blackhole" });           // a network partition: new connections are accepted, nothing flows
  *     p.restore();                            // Redis is back
+ *     p.setLatency(100);                      // every chunk forwarded 100 ms late (a slow network)
  *     await p.close();
  *
  * Modes of `cut`:
@@ -41,6 +42,7 @@ export class TcpProxy {
   private readonly _pairs = new Set<Pair>();
   private _state: "open" | CutMode = "open";
   private _closed = false;
+  private _latency = 0;
 
   private constructor(
     private readonly _server: net.Server,
@@ -92,6 +94,15 @@ export class TcpProxy {
   /** `"open"` while forwarding, else the mode of the cut. */
   get state(): "open" | CutMode {
     return this._state;
+  }
+
+  /**
+   * Delays every chunk forwarded (both ways) by `ms` from now on (0: none), order kept: a slow
+   * network, e.g. to cancel a call while its command is surely in flight.
+   */
+  setLatency(ms: number): void {
+    if (typeof ms !== "number" || !(ms >= 0)) throw new RangeError(`TcpProxy.setLatency: \`ms\` must be a number >= 0, got ${String(ms)}`);
+    this._latency = ms;
   }
 
   /** Takes the server away; see the module doc for the modes. */
@@ -149,11 +160,20 @@ export class TcpProxy {
     };
     server.on("error", own);
     server.on("close", own);
+    // With a latency, chunks go through timers of equal delay, which fire in the order they were set.
+    const forward = (write: () => void): void => {
+      if (this._latency === 0) write();
+      else setTimeout(write, this._latency);
+    };
     client.on("data", (chunk: Buffer) => {
-      if (!pair.holed) pair.server?.write(chunk);
+      forward(() => {
+        if (!pair.holed) pair.server?.write(chunk);
+      });
     });
     server.on("data", (chunk: Buffer) => {
-      if (!pair.holed) client.write(chunk);
+      forward(() => {
+        if (!pair.holed && !client.destroyed) client.write(chunk);
+      });
     });
   }
 
