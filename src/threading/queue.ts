@@ -18,13 +18,13 @@
  * | bytes | bufferSize / 4 | the ring |
  *
  * ## Wake-ups cost nothing when nobody waits
- * A getter that finds the queue empty counts itself in GWAIT (under the lock) before it spins or
- * sleeps; a put reads GWAIT under the same lock and bumps the getters' SEQ (and notifies, if anyone
- * sleeps) only when it is > 0. Either the put happened before the failed attempt (which then saw
- * the item), or it sees the waiter: no lost wake-up. Putters waiting for room: the same with PWAIT.
- * So one thread moving items to another that keeps up pays one lock and one copy per item, and no
- * `Atomics.notify` (a global mutex in V8) at all. Blocking waits spin briefly (shared.ts's
- * `blockUntil`) before they sleep.
+ * A getter about to sleep counts itself in GWAIT, then fails one more attempt, which sets GSIG
+ * under the lock; a put, under the same lock, clears GSIG and bumps the getters' SEQ (notifying
+ * sleepers) only if both are set. Either the put came before that last attempt (which then saw the
+ * item), or it sees the flag: no lost wake-up — and one wake per failed look, not one per item put
+ * while the sleeper is still waking up. Putters waiting for room: the same with PWAIT/PSIG.
+ * Blocking waits spin first, watching the count, uncounted: so one thread moving items to another
+ * that keeps up pays one lock and one copy per item, and no `Atomics.notify` (a global mutex in V8).
  *
  * ## Order
  * The ring is FIFO. Async waiters (`await get()`/`await put()`) are FIFO among themselves, as in
@@ -84,6 +84,9 @@ const JSLEEP = 8;
 const MAX = 9;
 const GWAIT = 10;
 const PWAIT = 11;
+/** Set (under the lock) by a counted getter whose attempt failed; the next put clears it and wakes the getters: one wake per failed look, not one per item. */
+const GSIG = 12;
+const PSIG = 13;
 const CTL = 16;
 if (JSEQ !== SEQ || JSLEEP !== SLEEPERS) throw new Error("tsaio/threading Queue: shared.ts's word layout changed");
 // Module-local copies: a hot loop reads these, not the imported bindings.
@@ -106,6 +109,12 @@ interface Parts {
   c: Int32Array;
   ring: Uint8Array;
   size: number;
+}
+
+/** {@link deadlineOf}'s checks without reading the clock (a blocking get or put reads it only if it has to wait). */
+function checkTimeout(timeout: unknown, what: string): asserts timeout is number | null | undefined {
+  if (timeout === undefined || timeout === null || (typeof timeout === "number" && timeout >= 0)) return;
+  deadlineOf(timeout, what); // throws the TypeError or RangeError
 }
 
 const bytesFor = (size: number): number => (2 * WORDS_ + CTL) * 4 + size;
@@ -165,15 +174,20 @@ const SHUT = -2;
 
 /**
  * Under the lock: takes the first record into the decode scratch and returns its length, or
- * EMPTY/SHUT. A failing attempt of a waiter (`reg` 1: not counted yet) counts it in GWAIT; a
- * succeeding one of a counted waiter (`reg` 2) uncounts it. Wakes waiting putters.
+ * EMPTY/SHUT. `reg` says what the caller is: 0 not a counted waiter; 1 a waiter to count in GWAIT
+ * if this attempt fails; 2 counted here earlier (uncounted if it succeeds); 3 counted by the caller.
+ * A failing attempt of a counted waiter sets GSIG, so that the next put wakes the getters. Wakes
+ * the putters if one is counted and signalled.
  */
 function takeRecord(q: Parts, reg: number): number {
   const c = q.c;
   lockSpin(c);
   const count = c[COUNT];
   if (count === 0) {
-    if (reg === 1) Atomics.add(c, GWAIT, 1);
+    if (reg !== 0) {
+      if (reg === 1) Atomics.add(c, GWAIT, 1);
+      c[GSIG] = 1;
+    }
     const down = c[DOWN];
     unlockSpin(c);
     return down !== 0 ? SHUT : EMPTY;
@@ -188,7 +202,8 @@ function takeRecord(q: Parts, reg: number): number {
   c[USED] -= n + 4;
   Atomics.store(c, COUNT, count - 1);
   if (reg === 2) Atomics.sub(c, GWAIT, 1);
-  const wakePut = Atomics.load(c, PWAIT) !== 0;
+  const wakePut = c[PSIG] !== 0 && Atomics.load(c, PWAIT) !== 0;
+  if (wakePut) c[PSIG] = 0;
   unlockSpin(c);
   if (wakePut) wake(q.p);
   return n;
@@ -196,7 +211,7 @@ function takeRecord(q: Parts, reg: number): number {
 
 /**
  * Under the lock: appends the `n` bytes of `data` as a record; returns n, NO_ROOM or SHUT. `reg` as
- * in {@link takeRecord}, with PWAIT. Wakes waiting getters.
+ * in {@link takeRecord}, with PWAIT and PSIG. Wakes the getters if one is counted and signalled.
  */
 function putRecord(q: Parts, data: Uint8Array, n: number, reg: number): number {
   const c = q.c;
@@ -210,7 +225,10 @@ function putRecord(q: Parts, data: Uint8Array, n: number, reg: number): number {
   const count = c[COUNT];
   const max = c[MAX];
   if ((max > 0 && count >= max) || size - c[USED] < n + 4) {
-    if (reg === 1) Atomics.add(c, PWAIT, 1);
+    if (reg !== 0) {
+      if (reg === 1) Atomics.add(c, PWAIT, 1);
+      c[PSIG] = 1;
+    }
     unlockSpin(c);
     return NO_ROOM;
   }
@@ -227,7 +245,8 @@ function putRecord(q: Parts, data: Uint8Array, n: number, reg: number): number {
   Atomics.add(c, UNFIN, 1);
   Atomics.store(c, COUNT, count + 1);
   if (reg === 2) Atomics.sub(c, PWAIT, 1);
-  const wakeGet = Atomics.load(c, GWAIT) !== 0;
+  const wakeGet = c[GSIG] !== 0 && Atomics.load(c, GWAIT) !== 0;
+  if (wakeGet) c[GSIG] = 0;
   unlockSpin(c);
   if (wakeGet) wake(q.g);
   return n;
@@ -351,26 +370,38 @@ class PutWait extends Ticketed implements WaitOp<true> {
   }
 }
 
-/** Spin iterations of a blocking wait before it sleeps (each one load of a word the other side writes). */
-const SPIN = 1000;
+/** Spin iterations of a blocking wait before it sleeps (each one load of a word the other side writes, then a short pause). */
+const SPIN = 400;
+
+/** A few µs of nothing: spinners read the shared words less often, so the side doing the work keeps its cache line. */
+function pause(): number {
+  let x = 0;
+  for (let i = 0; i < 16; i++) x += i;
+  return x;
+}
+
+/** The deadline (performance.now() ms) of a blocking wait, read only once it has to wait. */
+const deadlineAfter = (timeout: number | null | undefined): number => (timeout === undefined || timeout === null || timeout === Infinity ? Infinity : performance.now() + timeout);
 
 /**
  * Blocks this (worker) thread until a record is taken (its length), the queue is shut down and
- * empty (SHUT) or `deadline` passes (EMPTY). It spins first, watching COUNT — a spinner is not
- * counted in GWAIT, so putters pay nothing for it — and only then counts itself, looks once more,
- * and sleeps on the getters' SEQ, which every put bumps while GWAIT > 0.
+ * empty (SHUT) or `timeout` ms pass (EMPTY). It spins first, watching COUNT — a spinner is not
+ * counted in GWAIT, so putters pay nothing for it — and only then counts itself, looks once more
+ * (setting GSIG under the lock), and sleeps on the getters' SEQ, which the next put bumps.
  */
-function blockGet(q: Parts, deadline: number): number {
+function blockGet(q: Parts, timeout: number | null | undefined): number {
   const { c, g } = q;
+  let deadline = NaN;
   for (;;) {
     let n = takeRecord(q, 0);
     if (n !== EMPTY) return n;
-    for (let i = 0; i < SPIN && Atomics.load(c, COUNT) === 0 && Atomics.load(c, DOWN) === 0; i++);
+    for (let i = 0; i < SPIN && Atomics.load(c, COUNT) === 0 && Atomics.load(c, DOWN) === 0; i++) pause();
     n = takeRecord(q, 0);
     if (n !== EMPTY) return n;
+    if (deadline !== deadline) deadline = deadlineAfter(timeout);
     Atomics.add(c, GWAIT, 1);
     const s = Atomics.load(g, SEQ_);
-    n = takeRecord(q, 0);
+    n = takeRecord(q, 3);
     const rest = deadline === Infinity ? Infinity : deadline - performance.now();
     if (n === EMPTY && rest > 0) {
       Atomics.add(g, SLEEPERS_, 1);
@@ -382,23 +413,31 @@ function blockGet(q: Parts, deadline: number): number {
   }
 }
 
-/** {@link blockGet} for a put of `data[0, n)`: n once put, SHUT, or NO_ROOM at the deadline. */
-function blockPut(q: Parts, data: Uint8Array, n: number, deadline: number): number {
-  const { c, p } = q;
+/**
+ * {@link blockGet} for a put of `data[0, n)`: n once put, SHUT, or NO_ROOM after `timeout` ms. Its
+ * spin waits for room for an eighth of the queue (a hint only: an exact attempt follows the spin),
+ * so that a producer ahead of its consumer puts in bursts instead of one item per item taken.
+ */
+function blockPut(q: Parts, data: Uint8Array, n: number, timeout: number | null | undefined): number {
+  const { c, p, size } = q;
   const max = c[MAX];
-  const need = n + 4;
+  const below = max - (max >> 3);
+  const need = Math.min(n + 4 + (size >> 3), size);
+  let deadline = NaN;
   for (;;) {
     let r = putRecord(q, data, n, 0);
     if (r !== NO_ROOM) return r;
     for (let i = 0; i < SPIN && Atomics.load(c, DOWN) === 0; i++) {
-      const count = Atomics.load(c, COUNT);
-      if ((max === 0 || count < max) && q.size - Atomics.load(c, USED) >= need) break;
+      // USED is written under the lock without Atomics: a torn or stale read only ends the spin early or late.
+      if ((max === 0 || Atomics.load(c, COUNT) <= below) && size - Atomics.load(c, USED) >= need) break;
+      pause();
     }
     r = putRecord(q, data, n, 0);
     if (r !== NO_ROOM) return r;
+    if (deadline !== deadline) deadline = deadlineAfter(timeout);
     Atomics.add(c, PWAIT, 1);
     const s = Atomics.load(p, SEQ_);
-    r = putRecord(q, data, n, 0);
+    r = putRecord(q, data, n, 3);
     const rest = deadline === Infinity ? Infinity : deadline - performance.now();
     if (r === NO_ROOM && rest > 0) {
       Atomics.add(p, SLEEPERS_, 1);
@@ -536,10 +575,10 @@ export class Queue<T = unknown> {
   /** Worker threads only: {@link Queue.put}, blocking the thread (no order among blocked putters). */
   putSync(item: T, timeout?: number | null): void {
     checkMayBlock("Queue.putSync()", "queue.put()");
-    const deadline = deadlineOf(timeout, "Queue.putSync");
+    checkTimeout(timeout, "Queue.putSync");
     const n = this._encode(item, "Queue.putSync");
     // Nothing else runs in this thread while it blocks: the scratch bytes stay as they are.
-    const r = blockPut(this._p, scratch(), n, deadline);
+    const r = blockPut(this._p, scratch(), n, timeout);
     if (r === SHUT) throw new QueueShutDown("Queue.putSync(): the queue is shut down");
     if (r < 0) throw new QueueFull("Queue.putSync(): no room within the timeout");
   }
@@ -569,8 +608,8 @@ export class Queue<T = unknown> {
   /** Worker threads only: {@link Queue.get}, blocking the thread (no order among blocked getters). */
   getSync(timeout?: number | null): T {
     checkMayBlock("Queue.getSync()", "queue.get()");
-    const deadline = deadlineOf(timeout, "Queue.getSync");
-    const n = blockGet(this._p, deadline);
+    checkTimeout(timeout, "Queue.getSync");
+    const n = blockGet(this._p, timeout);
     if (n === SHUT) throw new QueueShutDown("Queue.getSync(): the queue is shut down and empty");
     if (n < 0) throw new QueueEmpty("Queue.getSync(): no item within the timeout");
     return decodeScratch(n) as T;
