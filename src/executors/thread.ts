@@ -5,6 +5,7 @@
  * job pipelined into it from starting (protocol.ts).
  * @module
  */
+import dc from "node:diagnostics_channel";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type TransferListItem } from "node:worker_threads";
 import { BOOTSTRAP, tsxApiUrl, WORKER_ENTRY } from "./bootstrap.js";
 import type { ExecutorFuture } from "./future.js";
@@ -30,6 +31,12 @@ import {
 import { WorkerSlot, type SlotEvents, type SlotInit } from "./slot.js";
 
 type Job = ExecutorFuture<unknown>;
+
+/**
+ * `{ threadId }` of a worker thread that has exited, before its jobs are settled: tsaio/threading
+ * releases what the thread held (its crash recovery) without either side importing the other.
+ */
+const threadExit = dc.channel("tsaio:executor:thread-exit");
 
 /** One worker thread: its port, its shared control buffer (running job, results ring, vetoes). */
 class ThreadSlot extends WorkerSlot {
@@ -81,7 +88,9 @@ class ThreadSlot extends WorkerSlot {
     this._worker.on("error", (e: unknown) => {
       if (this.crashError === undefined) this.crashError = e;
     });
+    const threadId = this._worker.threadId; // -1 once it has exited
     this._worker.on("exit", (code: number) => {
+      if (threadExit.hasSubscribers) threadExit.publish({ threadId });
       if (!this.dead) {
         // Results it posted before dying are still in the port and the ring: report them first.
         let r: { message: unknown } | undefined;

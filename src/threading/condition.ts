@@ -8,6 +8,7 @@ import { inspect } from "node:util";
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { checkCount, checkFunction, describe } from "../internal/validate.js";
 import { Held, Lock, RLock } from "./lock.js";
+import { track } from "./recovery.js";
 import {
   abandon,
   abortedNow,
@@ -22,6 +23,7 @@ import {
   isGranted,
   newWords,
   NOT_YET,
+  recoverTickets,
   registerReviver,
   SLOTS,
   take,
@@ -85,6 +87,7 @@ export class Condition {
     }
     this._w = newWords();
     this._lock = lock ?? new Lock();
+    track(this);
   }
 
   /**
@@ -100,7 +103,7 @@ export class Condition {
     const c = attach<{ _lock: Lock | RLock }>(Condition.prototype, handle, "Condition", "Condition.from");
     const lh = handle.lock;
     c._lock = (lh as { kind?: unknown } | undefined)?.kind === "RLock" ? RLock.from(lh) : Lock.from(lh);
-    return c as unknown as Condition;
+    return track(c as unknown as Condition);
   }
 
   /** A plain, structured-cloneable description, for {@link Condition.from} in another thread. */
@@ -246,6 +249,15 @@ export class Condition {
     checkCount(n, "Condition.notify", "n", 0, true);
     this._checkHeld("notify");
     if (grant(this._w, n === Infinity ? SLOTS : n) > 0) wake(this._w);
+  }
+
+  /**
+   * @internal Crash recovery (see shared.ts): dead thread `dead`'s waits are given up; a
+   * notification it was given and never took up goes to the next waiter. (Its lock recovers itself.)
+   */
+  _recover(dead: number): boolean {
+    const w = this._w;
+    return recoverTickets(w, dead, () => void (grant(w, 1) > 0 && wake(w))) > 0;
   }
 
   /** Wakes every waiter. Hold the lock when calling it. */

@@ -1,15 +1,18 @@
 /**
  * `Lock` and `RLock` across threads.
  *
- * The lock word (STATE) is 0 (free), 1 (held, nobody queued) or 2 (held, maybe waiters) — the
- * classic futex mutex — so the uncontended `acquireSync()`/`release()` pair is two
- * compare-exchanges and nothing else. A waiter marks the word 2 before it sleeps, which sends the
- * holder's `release()` down the slow path: hand the lock to the first live ticket (the word stays
- * 2), or, with nobody queued, free it and wake the sleepers.
+ * The lock word (STATE) is 0 when free, else `holder << 1 | waiting`: the holder's THREAD (thread
+ * id + 1; 0 while a hand-over is not yet taken up) and a bit "maybe waiters" — the classic futex
+ * mutex, with the holder named for crash recovery — so the uncontended `acquireSync()`/`release()`
+ * pair is two compare-exchanges and nothing else. A waiter sets the waiting bit before it sleeps,
+ * which sends the holder's `release()` down the slow path: hand the lock to the first live ticket
+ * (the word becomes 1: held, holder not yet known; the grantee writes its own), or, with nobody
+ * queued, free it and wake the sleepers.
  * @module
  */
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
+import { track } from "./recovery.js";
 import {
   A,
   abandon,
@@ -33,6 +36,7 @@ import {
   SEQ,
   SLEEPERS,
   RESOLVED_TRUE,
+  recoverTickets,
   STATE,
   taskKey,
   take,
@@ -48,6 +52,8 @@ import {
 } from "./shared.js";
 
 const URL_ = import.meta.url;
+/** This thread's lock word when it holds the lock (no waiting bit). */
+const MINE = THREAD << 1;
 
 /** One `acquire` that had to wait: its ticket and the attempts of both wait drivers. */
 class LockWait implements WaitOp<boolean> {
@@ -59,23 +65,26 @@ class LockWait implements WaitOp<boolean> {
     for (;;) {
       let t = this.t;
       if (t === -1 || t === FULL) {
-        if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return true;
+        if (Atomics.compareExchange(w, STATE, 0, MINE) === 0) return true;
         t = this.t = take(w);
         if (t === FULL) {
           // No room in the queue: make sure the holder's release wakes us, then wait for room.
-          Atomics.compareExchange(w, STATE, 1, 2);
+          markWaiting(w);
           return NOT_YET;
         }
       }
-      if (isGranted(w, t)) return true; // handed over by release()
+      if (isGranted(w, t)) {
+        Atomics.store(w, STATE, MINE | 1); // handed over by release(): name ourselves the holder
+        return true;
+      }
       const s = Atomics.load(w, STATE);
       if (s === 0) {
         if (Atomics.load(w, HEAD) !== t) return NOT_YET; // the head waiter takes it (it was woken)
-        if (Atomics.compareExchange(w, STATE, 0, 2) !== 0) continue;
+        if (Atomics.compareExchange(w, STATE, 0, MINE | 1) !== 0) continue;
         this._done(); // ours: leave the queue
         return true;
       }
-      if (s === 1 && Atomics.compareExchange(w, STATE, 1, 2) !== 1) continue;
+      if ((s & 1) === 0 && Atomics.compareExchange(w, STATE, s, s | 1) !== s) continue;
       return NOT_YET;
     }
   }
@@ -93,21 +102,36 @@ class LockWait implements WaitOp<boolean> {
       return false;
     }
     // Handed the lock just as we gave up: keep it (timeout), or pass it on (cancelled).
-    if (cancelled) releaseWord(this.w, "Lock");
+    if (cancelled) releaseSlow(this.w, "Lock");
+    else Atomics.store(this.w, STATE, MINE | 1);
     return true;
+  }
+}
+
+/** Sets the waiting bit of a held lock word (so that its release wakes sleepers). */
+function markWaiting(w: Int32Array): void {
+  for (;;) {
+    const s = Atomics.load(w, STATE);
+    if (s === 0 || (s & 1) !== 0 || Atomics.compareExchange(w, STATE, s, s | 1) === s) return;
   }
 }
 
 /**
  * One `acquireSync` that has to block: no ticket (threading's locks promise no order), just the
- * futex mutex's "mark contended and take it if free" — `exchange(STATE, 2)` — between sleeps. It
- * competes with the lock's async queue only when the lock is free, which it is not while async
- * waiters are queued (a release hands it to them).
+ * futex mutex's "mark contended and take it if free" between sleeps. It competes with the lock's
+ * async queue only when the lock is free, which it is not while async waiters are queued (a
+ * release hands it to them).
  */
 class SyncLockWait implements WaitOp<boolean> {
   constructor(protected readonly w: Int32Array) {}
   attempt(): boolean | typeof NOT_YET {
-    return Atomics.exchange(this.w, STATE, 2) === 0 ? true : NOT_YET;
+    const w = this.w;
+    for (;;) {
+      const s = Atomics.load(w, STATE);
+      if (s === 0) {
+        if (Atomics.compareExchange(w, STATE, 0, MINE | 1) === 0) return true;
+      } else if ((s & 1) !== 0 || Atomics.compareExchange(w, STATE, s, s | 1) === s) return NOT_YET;
+    }
   }
   giveUp(): boolean {
     return false;
@@ -116,22 +140,64 @@ class SyncLockWait implements WaitOp<boolean> {
 
 /** Frees lock word `w` (held): hand it to the first live waiter, or free it and wake sleepers. */
 function releaseWord(w: Int32Array, what: string): void {
-  if (Atomics.compareExchange(w, STATE, 1, 0) === 1) return;
+  if (Atomics.compareExchange(w, STATE, MINE, 0) === MINE) return;
   releaseSlow(w, what);
 }
 
 function releaseSlow(w: Int32Array, what: string): void {
-  if (Atomics.load(w, STATE) === 0) throw new InvalidStateError(`${what}.release(): the lock is not acquired`);
-  if (grant(w, 1) > 0) {
-    wake(w); // the grantee is one sleeper among others on SEQ: wake them all
-    return;
+  if (!freeWord(w)) throw new InvalidStateError(`${what}.release(): the lock is not acquired`);
+}
+
+/** The release of a held word, whoever holds it (a Lock has no owner); false if it was not held. */
+function freeWord(w: Int32Array): boolean {
+  for (;;) {
+    const s = Atomics.load(w, STATE);
+    if (s === 0) return false;
+    if ((s & 1) === 0) {
+      if (Atomics.compareExchange(w, STATE, s, 0) === s) return true; // nobody waits
+      continue;
+    }
+    if (grant(w, 1) > 0) {
+      // Held by the grantee from now on, which names itself when it takes it up (if not already).
+      Atomics.compareExchange(w, STATE, s, 1);
+      wake(w); // the grantee is one sleeper among others on SEQ: wake them all
+      return true;
+    }
+    if (Atomics.compareExchange(w, STATE, s, 0) !== s) continue;
+    Atomics.add(w, SEQ, 1);
+    // Free, nobody queued: one blocked acquirer is enough to wake (it competes; the others stay
+    // asleep, as with a futex mutex). A ticket taken meanwhile reads STATE after taking it: it sees
+    // the lock free. (Write, then read: the taker and we cannot both miss each other.)
+    if (Atomics.load(w, SLEEPERS) !== 0) Atomics.notify(w, SEQ, queued(w) ? Infinity : 1);
+    return true;
   }
-  Atomics.store(w, STATE, 0);
-  Atomics.add(w, SEQ, 1);
-  // Free, nobody queued: one blocked acquirer is enough to wake (it competes; the others stay
-  // asleep, as with a futex mutex). A ticket taken meanwhile reads STATE after taking it: it sees
-  // the lock free. (Write, then read: the taker and we cannot both miss each other.)
-  if (Atomics.load(w, SLEEPERS) !== 0) Atomics.notify(w, SEQ, queued(w) ? Infinity : 1);
+}
+
+/**
+ * Crash recovery of a lock word (Lock, RLock; see shared.ts): gives up dead thread `dead`'s
+ * tickets — a hand-over it never took up is released — and releases the lock if `dead` holds it.
+ * Returns whether there was anything to recover.
+ */
+function recoverWord(w: Int32Array, dead: number, beforeRelease: () => void): boolean {
+  let handedOver = 0;
+  const found = recoverTickets(w, dead, () => handedOver++);
+  // A hand-over to the dead thread: the word is 1 (held, holder unknown) once the releaser has
+  // finished handing over, a few instructions after it granted the ticket.
+  for (let i = 0; handedOver > 0 && i < 1_000_000; i++) {
+    if (Atomics.load(w, STATE) === 1) {
+      freeWord(w);
+      handedOver = 0;
+    }
+  }
+  for (;;) {
+    const s = Atomics.load(w, STATE);
+    if (s === 0 || s >>> 1 !== dead) return found > 0;
+    beforeRelease();
+    // Claimed as "held, holder unknown", then released as its holder would have.
+    if (Atomics.compareExchange(w, STATE, s, 1) !== s) continue;
+    freeWord(w);
+    return true;
+  }
 }
 
 /**
@@ -142,7 +208,7 @@ function releaseSlow(w: Int32Array, what: string): void {
  */
 function spinFor(w: Int32Array): boolean {
   for (let i = 0; i < SPIN; i++) {
-    if (Atomics.load(w, STATE) === 0 && Atomics.compareExchange(w, STATE, 0, 1) === 0) return true;
+    if (Atomics.load(w, STATE) === 0 && Atomics.compareExchange(w, STATE, 0, MINE) === 0) return true;
   }
   return false;
 }
@@ -177,6 +243,7 @@ export class Lock {
 
   constructor() {
     this._w = newWords();
+    track(this);
   }
 
   /**
@@ -191,7 +258,7 @@ export class Lock {
    * ```
    */
   static from(handle: Handle): Lock {
-    return attach(Lock.prototype, handle, "Lock", "Lock.from");
+    return track(attach(Lock.prototype, handle, "Lock", "Lock.from"));
   }
 
   /** A plain, structured-cloneable description of this lock, for {@link Lock.from} in another thread. */
@@ -206,7 +273,7 @@ export class Lock {
 
   /** Takes the lock if it is free now; never waits. Allowed on every thread. */
   tryAcquire(): boolean {
-    return Atomics.compareExchange(this._w, STATE, 0, 1) === 0;
+    return Atomics.compareExchange(this._w, STATE, 0, MINE) === 0;
   }
 
   /**
@@ -216,7 +283,7 @@ export class Lock {
   acquire(options?: WaitOptions): Promise<boolean> {
     throwAtCall();
     const w = this._w;
-    if (options === undefined && Atomics.compareExchange(w, STATE, 0, 1) === 0) return RESOLVED_TRUE;
+    if (options === undefined && Atomics.compareExchange(w, STATE, 0, MINE) === 0) return RESOLVED_TRUE;
     return waitUnlessReady(this, options, "Lock.acquire", tryAcquire, lockWait); // its throwAtCall() finds nothing now
   }
 
@@ -227,7 +294,7 @@ export class Lock {
   acquireSync(timeout?: number | null): boolean {
     if (MAIN) checkMayBlock("Lock.acquireSync()", "lock.acquire()");
     const w = this._w;
-    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return true;
+    if (Atomics.compareExchange(w, STATE, 0, MINE) === 0) return true;
     const deadline = deadlineOf(timeout, "Lock.acquireSync");
     return spinFor(w) || blockUntil(w, new SyncLockWait(w), deadline);
   }
@@ -235,8 +302,13 @@ export class Lock {
   /** Releases the lock (any thread, any task may). `InvalidStateError` if it is not held. */
   release(): void {
     const w = this._w;
-    if (Atomics.compareExchange(w, STATE, 1, 0) === 1) return;
+    if (Atomics.compareExchange(w, STATE, MINE, 0) === MINE) return;
     releaseSlow(w, "Lock");
+  }
+
+  /** @internal Crash recovery (see shared.ts): gives up what dead thread `dead` held or waited for. */
+  _recover(dead: number): boolean {
+    return recoverWord(this._w, dead, noop);
   }
 
   /**
@@ -274,7 +346,7 @@ export class Lock {
 
   /** @internal */
   [inspect.custom](): string {
-    return `<threading.Lock ${this.locked() ? "locked" : "unlocked"}${waitersText(this._w)}>`;
+    return `<threading.Lock ${this.locked() ? "locked" : "unlocked"}${holderText(this._w)}${waitersText(this._w)}>`;
   }
 }
 
@@ -388,6 +460,7 @@ export class RLock {
 
   constructor() {
     this._w = newWords();
+    track(this);
   }
 
   /**
@@ -400,7 +473,7 @@ export class RLock {
    * ```
    */
   static from(handle: Handle): RLock {
-    return attach(RLock.prototype, handle, "RLock", "RLock.from");
+    return track(attach(RLock.prototype, handle, "RLock", "RLock.from"));
   }
 
   /** A plain, structured-cloneable description of this lock, for {@link RLock.from}. */
@@ -422,7 +495,7 @@ export class RLock {
   /** Takes the lock if free or already ours; never waits. */
   tryAcquire(): boolean {
     if (this._again()) return true;
-    if (Atomics.compareExchange(this._w, STATE, 0, 1) !== 0) return false;
+    if (Atomics.compareExchange(this._w, STATE, 0, MINE) !== 0) return false;
     this._own(1);
     return true;
   }
@@ -480,6 +553,13 @@ export class RLock {
     return n;
   }
 
+  /** @internal Crash recovery (see shared.ts): gives up what dead thread `dead` held or waited for. */
+  _recover(dead: number): boolean {
+    return recoverWord(this._w, dead, () => {
+      if (Atomics.load(this._w, A) === dead) this._disown();
+    });
+  }
+
   /** @internal */
   private _disown(): void {
     const w = this._w;
@@ -510,6 +590,14 @@ export class RLock {
     const held = this.locked() ? `locked owner=thread-${owner - 1} count=${Atomics.load(w, C)}` : "unlocked";
     return `<threading.RLock ${held}${waitersText(w)}>`;
   }
+}
+
+function noop(): void {}
+
+/** ` holder=thread-n` for the inspect string of a held lock word whose holder is known. */
+function holderText(w: Int32Array): string {
+  const holder = Atomics.load(w, STATE) >>> 1;
+  return holder > 0 ? ` holder=thread-${holder - 1}` : "";
 }
 
 /** @internal Frees a plain Lock's word (Condition). */

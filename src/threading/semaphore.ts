@@ -3,12 +3,19 @@
  * tickets (shared.ts), and `release()` hands a permit straight to the first live ticket when there
  * is one (FIFO), else adds it to STATE. Word A holds the bound (0: unbounded), word B the permits
  * held (bounded only: an over-release is caught even while permits are being handed over).
+ *
+ * Crash recovery needs to know which thread holds which permits: the holders table (shared.ts's
+ * TABLE) counts them per thread, `thread << 12 | count`, an entry freed when its count drops to 0.
+ * A Semaphore has no owner, though: a thread may release a permit another acquired (signalling).
+ * The first release by a thread that holds fewer permits than it releases sets word D, and from then
+ * on nothing is counted — a dead thread's permits are then not given back (its waits still are).
  * @module
  */
 import { inspect } from "node:util";
 import { InvalidStateError } from "../errors.js";
 import { checkCount } from "../internal/validate.js";
 import { type Held, holdOf, runHolding } from "./lock.js";
+import { track } from "./recovery.js";
 import {
   A,
   abandon,
@@ -16,19 +23,24 @@ import {
   B,
   blockUntil,
   checkMayBlock,
+  D,
   deadlineOf,
   FULL,
   grant,
   type Handle,
   handleOf,
   HEAD,
+  HOLDERS,
   isGranted,
   newWords,
   NOT_YET,
   queued,
+  recoverTickets,
   registerReviver,
   STATE,
+  TABLE,
   take,
+  THREAD,
   wake,
   type WaitOp,
   type WaitOptions,
@@ -51,6 +63,51 @@ function takePermit(w: Int32Array): boolean {
 
 function gotPermit(w: Int32Array): void {
   if (Atomics.load(w, A) !== 0) Atomics.add(w, B, 1);
+  if (Atomics.load(w, D) === 0) countHeld(w);
+}
+
+/** This thread's key in the holders table (0: its id is too large to fit, nothing is counted). */
+const ME = keyOf(THREAD);
+function keyOf(thread: number): number {
+  return thread < 1 << 19 ? thread << 12 : 0;
+}
+const COUNT = 0xfff;
+
+/** One more permit held by this thread, in the holders table (only this thread writes its entry). */
+function countHeld(w: Int32Array): void {
+  if (ME !== 0) {
+    let free = -1;
+    for (let i = TABLE; i < TABLE + HOLDERS; i++) {
+      const e = Atomics.load(w, i);
+      if (e === 0) {
+        if (free === -1) free = i;
+      } else if ((e & ~COUNT) === ME) {
+        if ((e & COUNT) === COUNT) break; // too many to count: stop counting
+        Atomics.store(w, i, e + 1);
+        return;
+      }
+    }
+    // No entry yet: claim a free one (others claim too: compare-exchange, then look further).
+    for (let i = free; i !== -1 && i < TABLE + HOLDERS; i++) {
+      if (Atomics.load(w, i) === 0 && Atomics.compareExchange(w, i, 0, ME | 1) === 0) return;
+    }
+  }
+  Atomics.store(w, D, 1); // no room, too many, or no key: stop counting
+}
+
+/** `n` permits released by this thread: off its entry, or — not its own — stop counting. */
+function uncountHeld(w: Int32Array, n: number): void {
+  if (ME !== 0) {
+    for (let i = TABLE; i < TABLE + HOLDERS; i++) {
+      const e = Atomics.load(w, i);
+      if ((e & ~COUNT) !== ME) continue;
+      const c = e & COUNT;
+      if (c < n) break;
+      Atomics.store(w, i, c === n ? 0 : e - n);
+      return;
+    }
+  }
+  Atomics.store(w, D, 1);
 }
 
 class SemWait implements WaitOp<boolean> {
@@ -130,6 +187,7 @@ export class Semaphore {
     if (value > 0x3fffffff) throw new RangeError(`${new.target.name}: \`value\` must be <= ${0x3fffffff}, got ${value}`);
     this._w = newWords();
     this._w[STATE] = value;
+    track(this);
   }
 
   /**
@@ -142,7 +200,7 @@ export class Semaphore {
    */
   static from(handle: Handle): Semaphore {
     const proto = (handle as { kind?: unknown }).kind === "BoundedSemaphore" ? BoundedSemaphore.prototype : Semaphore.prototype;
-    return attach(proto, handle, ["Semaphore", "BoundedSemaphore"], "Semaphore.from");
+    return track(attach(proto, handle, ["Semaphore", "BoundedSemaphore"], "Semaphore.from"));
   }
 
   /** A plain, structured-cloneable description, for {@link Semaphore.from} in another thread. */
@@ -191,7 +249,30 @@ export class Semaphore {
         if (Atomics.compareExchange(w, B, held, held - n) === held) break;
       }
     }
+    if (Atomics.load(w, D) === 0) uncountHeld(w, n);
     for (let i = 0; i < n; i++) releasePermit(w);
+  }
+
+  /**
+   * @internal Crash recovery (see shared.ts): dead thread `dead`'s tickets are given up (a permit
+   * handed to it goes on), and the permits it held are released, unless holders are not counted.
+   */
+  _recover(dead: number): boolean {
+    const w = this._w;
+    const found = recoverTickets(w, dead, () => releasePermit(w));
+    const key = keyOf(dead);
+    let held = 0;
+    for (let i = TABLE; key !== 0 && i < TABLE + HOLDERS; i++) {
+      const e = Atomics.load(w, i);
+      if ((e & ~COUNT) === key && Atomics.compareExchange(w, i, e, 0) === e) {
+        held = e & COUNT;
+        break;
+      }
+    }
+    if (held === 0 || Atomics.load(w, D) !== 0) return found > 0;
+    if (Atomics.load(w, A) !== 0) Atomics.sub(w, B, held);
+    for (let i = 0; i < held; i++) releasePermit(w);
+    return true;
   }
 
   /** Runs `fn` holding a permit, and releases it however `fn` ends. */

@@ -15,6 +15,8 @@
  * | A..D | per primitive (RLock owner, barrier generation, …) |
  * | SLEEPERS | sleepers on SEQ: a waker skips `Atomics.notify` (a global mutex in V8) when there are none |
  * | HDR.. | the ticket ring ({@link SLOTS} words) |
+ * | OWN.. | the owner ring: the thread that took each ticket, until it is served or given up |
+ * | TABLE.. | the holders table of a Semaphore: permits held per thread |
  *
  * ## FIFO: the ticket queue
  * A waiter that cannot go on at once takes a ticket (`NEXT`, compare-exchanged), so waiters — async
@@ -36,6 +38,16 @@
  * something a waiter may need bumps `SEQ` and notifies. So a change between the check and the sleep
  * makes the sleep return at once: no lost wake-up. Wake-ups may be spurious (all sleepers on a
  * primitive wake and re-check); that is correct, and cheap while waiters are few.
+ *
+ * ## Crash recovery
+ * A thread that dies cannot release what it holds nor give up its tickets. Holders are recorded in
+ * shared memory (the Lock word names its holder thread, RLock's word A too, a Semaphore keeps a
+ * holders table), and so are ticket takers (the owner ring). When a thread tsaio knows dies — a
+ * ThreadPoolExecutor worker (the executor publishes `tsaio:executor:thread-exit`) or a `Worker`
+ * given to {@link registerWorker} — the thread that learns of it calls `_recover(dead)` on every
+ * live primitive it has made or re-attached (a registry of WeakRefs): the dead thread's waiting
+ * tickets are given up as a cancelled waiter's would be, a hand-over it never took up is passed on,
+ * and what it held is released. Then every sleeper on those primitives is woken.
  * Internal: not part of the package's public API.
  * @module
  */
@@ -61,7 +73,12 @@ export const HDR = 9;
 /** Ticket ring entries (a power of two): at most this many waiters queue at once per primitive. */
 export const SLOTS = 256;
 const MASK = SLOTS - 1;
-export const WORDS = HDR + SLOTS;
+/** The owner ring: who took each ticket (crash recovery: a dead thread's tickets are given up). */
+export const OWN = HDR + SLOTS;
+/** The holders table (Semaphore): {@link HOLDERS} words `thread << 12 | permits held`. */
+export const TABLE = OWN + SLOTS;
+export const HOLDERS = 32;
+export const WORDS = TABLE + HOLDERS;
 
 /** A fresh, zeroed word array on its own SharedArrayBuffer. */
 export function newWords(): Int32Array {
@@ -153,12 +170,24 @@ const granted = (t: number): number => ((t << 1) + 2) | 0;
 const abandoned = (t: number): number => ((t << 1) + 3) | 0;
 export const FULL = 0x7fffffff; // never a ticket handed out in practice (2^31 - 1 waits later, it is skipped)
 
-/** Takes a ticket, or {@link FULL} if the ring is full. */
+/**
+ * The owner-ring word of ticket `t` taken by `thread` (a THREAD value): the thread and the ticket's
+ * generation (its bits above the ring index), so a stale word left by ticket `t - SLOTS` is told
+ * apart. 0 (nobody) for thread ids too large to fit.
+ */
+function ownerTag(thread: number, t: number): number {
+  return thread < 1 << 23 ? (thread << 8) | ((t >>> 8) & 0xff) : 0;
+}
+
+/** Takes a ticket (recording this thread as its owner), or {@link FULL} if the ring is full. */
 export function take(w: Int32Array): number {
   for (;;) {
     const t = Atomics.load(w, NEXT);
     if (((t - Atomics.load(w, HEAD)) | 0) >= SLOTS || t === FULL) return FULL;
-    if (Atomics.compareExchange(w, NEXT, t, (t + 1) | 0) === t) return t;
+    if (Atomics.compareExchange(w, NEXT, t, (t + 1) | 0) === t) {
+      Atomics.store(w, OWN + (t & MASK), ownerTag(THREAD, t));
+      return t;
+    }
   }
 }
 
@@ -172,9 +201,14 @@ export function queueLength(w: Int32Array): number {
   return (Atomics.load(w, NEXT) - Atomics.load(w, HEAD)) | 0;
 }
 
-/** Whether ticket `t` was granted. */
+/**
+ * Whether ticket `t` was granted. Its waiter calls it, and takes up what was handed over when it
+ * returns true: the ticket's owner word is cleared (crash recovery no longer counts it).
+ */
 export function isGranted(w: Int32Array, t: number): boolean {
-  return Atomics.load(w, HDR + (t & MASK)) === granted(t);
+  if (Atomics.load(w, HDR + (t & MASK)) !== granted(t)) return false;
+  Atomics.store(w, OWN + (t & MASK), 0);
+  return true;
 }
 
 /** Serves up to `k` live tickets in order (skipping abandoned ones); returns how many. Does not wake anyone. */
@@ -194,6 +228,7 @@ export function grant(w: Int32Array, k: number): number {
  * true if it had been granted meanwhile: the caller then owns what was handed over and must pass it on.
  */
 export function abandon(w: Int32Array, t: number): boolean {
+  Atomics.store(w, OWN + (t & MASK), 0);
   if (Atomics.exchange(w, HDR + (t & MASK), abandoned(t)) === granted(t)) return true;
   // Abandoned tickets at the head are skipped by whoever sees them, so the next waiter becomes head.
   for (;;) {
@@ -201,6 +236,29 @@ export function abandon(w: Int32Array, t: number): boolean {
     if (h === Atomics.load(w, NEXT) || Atomics.load(w, HDR + (h & MASK)) !== abandoned(h)) return false;
     Atomics.compareExchange(w, HEAD, h, (h + 1) | 0);
   }
+}
+
+/**
+ * Gives up the tickets that dead thread `dead` (a THREAD value) took on `w`, as its waits would
+ * have if cancelled: a waiting ticket is abandoned; for one that was granted and never taken up (or
+ * is granted as it is abandoned here) `handedOver()` runs, to pass on what was handed over. Returns
+ * how many tickets it found. Each is claimed by clearing its owner word, so it is recovered once.
+ */
+export function recoverTickets(w: Int32Array, dead: number, handedOver: () => void): number {
+  let n = 0;
+  const next = Atomics.load(w, NEXT);
+  for (let i = 1; i <= SLOTS; i++) {
+    const t = (next - i) | 0;
+    const at = OWN + (t & MASK);
+    const tag = ownerTag(dead, t);
+    if (tag === 0 || Atomics.load(w, at) !== tag || Atomics.compareExchange(w, at, tag, 0) !== tag) continue;
+    n++;
+    const slot = Atomics.load(w, HDR + (t & MASK));
+    // Granted (HEAD moved past it): what was handed over is still there. Neither granted nor
+    // abandoned: still waiting — or being granted right now, which abandon() settles.
+    if (slot === granted(t) || (slot !== abandoned(t) && abandon(w, t))) handedOver();
+  }
+  return n;
 }
 
 /**

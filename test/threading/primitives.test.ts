@@ -19,7 +19,7 @@ test("Lock: FIFO among async waiters, timeout, release errors, inspect", async (
       }),
     );
     await sleep(5);
-    assert.equal(inspect(lock), "<threading.Lock locked waiters=3>");
+    assert.equal(inspect(lock), "<threading.Lock locked holder=thread-0 waiters=3>");
     lock.release();
     await gather(ts);
     assert.deepEqual(order, [1, 2, 3]);
