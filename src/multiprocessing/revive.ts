@@ -16,7 +16,8 @@
  * @module
  */
 
-const TAG = Symbol.for("tsaio.executors.transfer");
+/** The symbol a wire-capable object answers (the executors' transfer symbol). */
+export const TAG: unique symbol = Symbol.for("tsaio.executors.transfer") as never;
 
 /** An object as it crosses to another process. */
 export interface ProcessForm {
