@@ -129,8 +129,18 @@ function partsOf(sab: SharedArrayBuffer, offset: number, size: number): Parts {
   };
 }
 
+/**
+ * The ring's spin lock: held for a copy of a record, never across a wait. Plain reads and writes of
+ * the ring and of COUNT/UNFIN/USED/RHEAD/RTAIL happen under it (its compare-exchange and store order
+ * them); outside it, COUNT, UNFIN and USED are only read, as hints (spinners) or snapshots (qsize).
+ * If the holder's thread is descheduled mid-copy (a shared machine), waiting a little beats spinning
+ * through the rest of a time slice.
+ */
 function lockSpin(c: Int32Array): void {
-  while (Atomics.compareExchange(c, LOCK, 0, 1) !== 0);
+  if (Atomics.compareExchange(c, LOCK, 0, 1) === 0) return;
+  for (let i = 1; Atomics.compareExchange(c, LOCK, 0, 1) !== 0; i++) {
+    if (i % 1024 === 0) Atomics.wait(c, LOCK, 1, 0.05);
+  }
 }
 function unlockSpin(c: Int32Array): void {
   Atomics.store(c, LOCK, 0);
@@ -200,7 +210,7 @@ function takeRecord(q: Parts, reg: number): number {
   if (at >= size) at -= size;
   c[RHEAD] = readRing(ring, size, at, n, decodeBuffer(n));
   c[USED] -= n + 4;
-  Atomics.store(c, COUNT, count - 1);
+  c[COUNT] = count - 1;
   if (reg === 2) Atomics.sub(c, GWAIT, 1);
   const wakePut = c[PSIG] !== 0 && Atomics.load(c, PWAIT) !== 0;
   if (wakePut) c[PSIG] = 0;
@@ -242,8 +252,8 @@ function putRecord(q: Parts, data: Uint8Array, n: number, reg: number): number {
   if (at >= size) at -= size;
   c[RTAIL] = writeRing(ring, size, at, data, n);
   c[USED] += n + 4;
-  Atomics.add(c, UNFIN, 1);
-  Atomics.store(c, COUNT, count + 1);
+  c[UNFIN]++;
+  c[COUNT] = count + 1;
   if (reg === 2) Atomics.sub(c, PWAIT, 1);
   const wakeGet = c[GSIG] !== 0 && Atomics.load(c, GWAIT) !== 0;
   if (wakeGet) c[GSIG] = 0;
@@ -618,14 +628,12 @@ export class Queue<T = unknown> {
   /** Marks one item taken earlier as processed; `InvalidStateError` if called more times than items were put. */
   taskDone(): void {
     const c = this._p.c;
-    for (;;) {
-      const n = Atomics.load(c, UNFIN);
-      if (n <= 0) throw new InvalidStateError("Queue.taskDone(): called more times than there were items");
-      if (Atomics.compareExchange(c, UNFIN, n, n - 1) === n) {
-        if (n === 1) wake(c); // joiners wait for 0 only
-        return;
-      }
-    }
+    lockSpin(c);
+    const n = c[UNFIN];
+    if (n > 0) c[UNFIN] = n - 1;
+    unlockSpin(c);
+    if (n <= 0) throw new InvalidStateError("Queue.taskDone(): called more times than there were items");
+    if (n === 1) wake(c); // joiners wait for 0 only
   }
 
   /** Waits until every item put has been marked done with `taskDone()`. A cancellation point. */
@@ -655,11 +663,10 @@ export class Queue<T = unknown> {
     lockSpin(c);
     Atomics.store(c, DOWN, immediate ? 2 : 1);
     if (immediate) {
-      const n = c[COUNT];
+      c[UNFIN] -= Math.min(c[COUNT], c[UNFIN]);
       c[RHEAD] = c[RTAIL];
       c[USED] = 0;
-      Atomics.store(c, COUNT, 0);
-      Atomics.sub(c, UNFIN, Math.min(n, Atomics.load(c, UNFIN)));
+      c[COUNT] = 0;
     }
     unlockSpin(c);
     wake(q.g);
