@@ -2,6 +2,15 @@
  * `tsaio/redis`: distributed primitives on Redis with tsaio's semantics — `RedisLock` (a renewed
  * lease with a fencing token, whose possible loss cancels the holding task), `RedisSemaphore` and
  * `RedisRateLimiter`. Needs the optional peer dependency `ioredis`; `import "tsaio"` never loads it.
+ * @example
+ * ```ts
+ * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * import { timeout } from "tsaio";
+ * import { RedisLock } from "tsaio/redis";
+ * await using lock = new RedisLock({ name: "index-example", keyPrefix: "tsaio-example:" });
+ * const token = await timeout(5000, () => lock.run((lease) => lease.token));
+ * console.log(typeof token); // number
+ * ```
  * @module
  */
 export { RedisUnavailableError, type RedisConnection, type RedisConnectionOptions } from "./connection.js";

@@ -164,12 +164,15 @@ export { TIMED_OUT };
  * expiry), `signal` aborts and the task that acquired it is cancelled. `await using` releases it.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
  * import { RedisLock } from "tsaio/redis";
- * await using lock = new RedisLock({ name: "report" });
- * await using lease = await lock.hold();
- * console.log(lease.state, lease.token > 0); // held true
- * await fetch("https://example.com/", { signal: lease.signal }); // stops if the lease may be lost
+ * await using lock = new RedisLock({ name: "lease-example", keyPrefix: "tsaio-example:" });
+ * {
+ *   await using lease = await lock.hold();
+ *   // lease.signal aborts if the lease may be lost: hand it to fetch(), streams…
+ *   console.log(lease.state, lease.signal.aborted); // held false
+ * }
+ * console.log(lock.held()); // false
  * ```
  */
 export class RedisLease implements AsyncDisposable {
@@ -360,6 +363,8 @@ export abstract class LeasedPrimitive implements AsyncDisposable {
   abstract _renewScript(c: Redis, lease: RedisLease): Promise<number>;
   /** @internal Releases the lease of `owner`/`token` if Redis still has it (publishing a release message). */
   abstract _releaseScript(c: Redis, owner: string, token: number): Promise<number>;
+  /** @internal A lease was acquired. */
+  _onAcquired(_lease: RedisLease): void {}
   /** @internal A lease ended (released or lost). */
   _onLeaseEnd(_lease: RedisLease): void {}
   /** @internal `release()` was called on a lease (held or lost). */
@@ -399,6 +404,7 @@ export abstract class LeasedPrimitive implements AsyncDisposable {
           this._stats.acquired++;
           const lease = new RedisLease(this, owner, r[1], sentAt, task);
           this._leases.add(lease);
+          this._onAcquired(lease);
           return lease;
         }
         if (listener === null) {

@@ -33,13 +33,15 @@ export interface RedisLockOptions extends RedisLeaseOptions {
  * is best-effort: every waiter woken by a release attempts, the first to reach Redis wins.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
  * import { RedisLock } from "tsaio/redis";
- * await using lock = new RedisLock({ name: "nightly-report", leaseMs: 5000 });
- * await lock.run(async (lease) => {
- *   console.log(`holding with fencing token ${lease.token}`);
- *   await writeReport({ fencingToken: lease.token, signal: lease.signal });
+ * await using lock = new RedisLock({ name: "nightly-report", keyPrefix: "tsaio-example:", leaseMs: 5000 });
+ * const first = await lock.run(async (lease) => {
+ *   console.log(lease.state, lock.held()); // held true
+ *   return lease.token; // the fencing token: give it to what you write to
  * });
+ * const second = await lock.run((lease) => lease.token);
+ * console.log(second > first, lock.held()); // true false
  * ```
  */
 export class RedisLock extends LeasedPrimitive {
@@ -67,15 +69,13 @@ export class RedisLock extends LeasedPrimitive {
    * (ms) ends it with `TimeoutError`; fails with `RedisUnavailableError` when Redis does not answer
    * within `connectTimeout`. Not reentrant: a second acquire by the holder waits.
    */
-  async acquire(options?: RedisAcquireOptions): Promise<RedisLease> {
-    const lease = await this._acquire(options, "acquire");
-    this._current = lease;
-    return lease;
+  acquire(options?: RedisAcquireOptions): Promise<RedisLease> {
+    return this._acquire(options, "acquire");
   }
 
   /** `acquire()`, for `await using lease = await lock.hold()`: the lease is released at scope end. */
   hold(options?: RedisAcquireOptions): Promise<RedisLease> {
-    return this.acquire(options);
+    return this._acquire(options, "hold");
   }
 
   /** Acquires, runs `fn(lease)` in the calling task, and releases however it ends. */
@@ -121,6 +121,11 @@ export class RedisLock extends LeasedPrimitive {
   /** @internal */
   _releaseScript(c: Redis, owner: string, token: number): Promise<number> {
     return this._link.evalScript<number>(c, LOCK_RELEASE, [this._key], [`${token}:${owner}`, this._chan]);
+  }
+
+  /** @internal */
+  override _onAcquired(lease: RedisLease): void {
+    this._current = lease;
   }
 
   /** @internal */

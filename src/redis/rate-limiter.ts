@@ -40,13 +40,12 @@ export interface RedisRateLimiterStatistics {
  * Fairness among waiters is best-effort.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
  * import { RedisRateLimiter } from "tsaio/redis";
- * await using limiter = new RedisRateLimiter({ name: "github-api", limit: 10, windowMs: 1000 });
- * for (const url of urls) {
- *   await limiter.acquire(); // at most 10 per second, across every process
- *   await fetch(url);
- * }
+ * await using limiter = new RedisRateLimiter({ name: "github-api", limit: 2, windowMs: 200, keyPrefix: "tsaio-example:" });
+ * const t0 = performance.now();
+ * for (let i = 0; i < 4; i++) await limiter.acquire(); // the 3rd waits for the window to move
+ * console.log(performance.now() - t0 >= 190); // true
  * ```
  */
 export class RedisRateLimiter implements AsyncDisposable {

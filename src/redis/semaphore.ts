@@ -28,11 +28,19 @@ export interface RedisSemaphoreOptions extends RedisLeaseOptions {
  * best-effort. Holders' expiry is measured on Redis's clock (`TIME`), so clients' clocks do not matter.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * import { gather, sleep } from "tsaio";
  * import { RedisSemaphore } from "tsaio/redis";
- * import { gather } from "tsaio";
- * await using sem = new RedisSemaphore({ name: "api-slots", permits: 3 });
- * await gather(urls.map((url) => () => sem.run(() => fetch(url))));
+ * await using sem = new RedisSemaphore({ name: "api-slots", permits: 2, keyPrefix: "tsaio-example:" });
+ * let inside = 0;
+ * let most = 0;
+ * const call = () => sem.run(async () => {
+ *   most = Math.max(most, ++inside);
+ *   await sleep(20);
+ *   inside--;
+ * });
+ * await gather([call, call, call, call, call]);
+ * console.log(most); // 2
  * ```
  */
 export class RedisSemaphore extends LeasedPrimitive {

@@ -271,6 +271,8 @@ test("run(fn): fn gets the lease in the calling task; released when fn returns o
     assert.equal(
       await lock.run(async (lease) => {
         assert.equal(lease.task, currentTask());
+        assert.equal(lock.held(), true);
+        assert.equal(lock.lease, lease);
         assert.equal(await r.client().exists(key), 1);
         return 42;
       }),
