@@ -30,7 +30,7 @@ import { currentTaskOrNull } from "../tasks.js";
 import { deserialize } from "node:v8";
 import { Client, type Connection, EOFError, type Sink } from "./connection.js";
 import { checkKey, checkTypecodeValue, type DictKey, ERR, GAVE_UP, KIND_CLASS, type ObjKind, OK, type Typecode } from "./manager-protocol.js";
-import { spawnChild } from "./process.js";
+import { checkNotBootstrapping, spawnChild } from "./process.js";
 import { addReviver, fromProcess, TAG, toProcess } from "./revive.js";
 
 export type { DictKey, Typecode } from "./manager-protocol.js";
@@ -836,6 +836,7 @@ export class SyncManager implements AsyncDisposable {
   /** Starts the server process; resolves (to this manager) once it listens. A manager starts once. */
   async start(): Promise<this> {
     throwAtCall();
+    checkNotBootstrapping("SyncManager.start");
     if (this._state !== "initial") throw new InvalidStateError(`SyncManager.start: the manager was ${this._state === "shutdown" ? "shut down" : "started"} already`);
     this._state = "starting";
     const loop = runningLoop();

@@ -191,3 +191,10 @@ test("a child never outlives its parent, even in a synchronous loop (parent SIGK
   assert.ok(childPid > 0);
   assert.ok(await gone(childPid, 5_000), "the orphan died");
 });
+
+test("no recursive start-up: a target module that starts a Process at its top level fails in the child, which exits with 1", async () => {
+  const out = await runFixture("../multiprocessing/fixtures/process-recursive.ts");
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout.trim(), "exit 1");
+  assert.match(out.stderr, /Process Process-1:\n[^\n]*Process\.start: an attempt was made to start an executor in a worker process while it was importing the job module/);
+});
