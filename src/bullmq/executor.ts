@@ -833,14 +833,14 @@ export class BullMQExecutor implements AsyncDisposable {
     if (old.length === 0) return;
     const p = this._client.pipeline();
     p.llen(this._resultKey);
-    for (const j of old) p.hmget(`${this._prefix}:${this._queueName}:${j._bullId}`, "finishedOn", "failedReason", "returnvalue", "ats", "stacktrace");
+    for (const j of old) p.hmget(`${this._prefix}:${this._queueName}:${j._bullId}`, "finishedOn", "failedReason", "returnvalue", "ats", "stacktrace", "timestamp");
     const res = (await this._within(p.exec(), deadline, "check")) ?? [];
     const backlog = Number(res[0]?.[1] ?? 0);
     for (let i = 0; i < old.length; i++) {
       const j = old[i];
       if (j._job === STOPPED) continue;
-      const [finishedOn, failedReason, returnvalue, ats, stacktrace] = (res[i + 1]?.[1] ?? []) as (string | null)[];
-      const gone = finishedOn === null && failedReason === null && returnvalue === null && ats === null;
+      const [finishedOn, failedReason, returnvalue, ats, stacktrace, timestamp] = (res[i + 1]?.[1] ?? []) as (string | null)[];
+      const gone = timestamp === null; // every job hash has it, from its add on
       if (!gone && finishedOn === null) {
         j._suspect = false;
         continue;

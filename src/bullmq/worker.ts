@@ -311,9 +311,17 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
   for (const c of [pub, sub, bull]) c.on("error", onError);
   const channel = cancelChannel(prefix, queue);
 
+  // The TTL of a caller's list is refreshed at most once a minute per caller, not once per job.
+  const expired = new Map<string, number>();
   const push = async (data: JobData, o: Outcome): Promise<void> => {
     const key = resultKey(prefix, queue, data.r);
-    await Promise.all([pub.rpush(key, JSON.stringify(o)), pub.expire(key, RESULT_TTL_S)]);
+    const now = performance.now();
+    const last = expired.get(key);
+    if (last === undefined || now - last > 60_000) {
+      if (expired.size > 10_000) expired.clear();
+      expired.set(key, now);
+      await Promise.all([pub.rpush(key, JSON.stringify(o)), pub.expire(key, RESULT_TTL_S)]);
+    } else await pub.rpush(key, JSON.stringify(o));
   };
   const noteDone = (): void => {
     const s = state.stats;
