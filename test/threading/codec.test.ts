@@ -57,3 +57,32 @@ test("property: any JSON-like value round-trips exactly (fast form)", () => {
     { numRuns: 300 },
   );
 });
+
+test("each form's edges: int sizes, long and wide strings, __proto__ keys, key-cache collisions, big items, typed arrays not aliased", () => {
+  const ints = [0, 1, 255, 256, -1, -256, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 0.5, -0];
+  for (const v of ints) assert.ok(Object.is(roundTrip(v), v), `number ${v}`);
+  const strings = ["", "a", "abc", "abcd", "abcde", "x".repeat(24), "y".repeat(25), "é".repeat(100), "€", "a€".repeat(40), "\udc00", "ab\ud800"];
+  for (const s of strings) assert.equal(roundTrip(s), s, `string ${JSON.stringify(s)}`);
+  // "__proto__" as an own key stays a key (no prototype change), as structuredClone keeps it.
+  const proto = JSON.parse('{"__proto__": {"polluted": 1}, "a": 2}') as Record<string, unknown>;
+  const back = roundTrip(proto) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.deepEqual(Object.keys(back), ["__proto__", "a"]);
+  assert.equal((back as { polluted?: number }).polluted, undefined);
+  // Keys of one length with the same first and last byte share a cache slot: each must come back as itself.
+  // ("abc\\" and "abc" too: a longer key whose first bytes match, in the same slot.)
+  const keys = ["axz", "ayz", "abz", "a€z", "a".repeat(33), "abc\\", "abc"];
+  for (let i = 0; i < 3; i++) for (const k of keys) assert.deepEqual(Object.keys(roundTrip({ [k]: i }) as object), [k]);
+  // Bigger than the scratch buffers (4 KiB): they grow.
+  const big = { s: "z".repeat(10_000), a: Array.from({ length: 2000 }, (_, i) => i) };
+  assert.deepEqual(roundTrip(big), big);
+  // v8's deserializer returns typed arrays that view its input: a decoded one must not change when the next item is decoded.
+  const first = roundTrip(new Uint8Array([1, 2, 3])) as Uint8Array;
+  roundTrip(new Uint8Array([9, 9, 9]));
+  assert.deepEqual([...first], [1, 2, 3]);
+  // encode() returns a copy: the next encode does not change it.
+  const bytes = encode({ id: 1 });
+  const copy = Uint8Array.from(bytes);
+  encode({ id: 2 });
+  assert.deepEqual(bytes, copy);
+});

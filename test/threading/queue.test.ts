@@ -6,6 +6,7 @@ import { CancelledError, createTask, InvalidStateError, run, sleep, ThreadPoolEx
 import { Queue, QueueEmpty, QueueFull, QueueShutDown } from "../../src/threading/index.js";
 
 const jobs = workerModule<typeof import("./fixtures/jobs.js")>(new URL("./fixtures/jobs.js", import.meta.url));
+const jobs2 = workerModule<typeof import("./fixtures/queue-jobs.js")>(new URL("./fixtures/queue-jobs.js", import.meta.url));
 const pool = new ThreadPoolExecutor({ maxWorkers: 2, prestart: true });
 after(() => pool.shutdown());
 
@@ -109,4 +110,30 @@ test("main-thread producer, worker async consumer with taskDone, main joins", as
     await q.join({ timeout: 10_000 });
     assert.equal(await sum, 4950);
   });
+});
+
+test("blocking calls: refused on the main thread; in a worker, bad timeouts are TypeError/RangeError and waits run out with QueueEmpty/QueueFull", async () => {
+  const q = new Queue<number>(1);
+  assert.throws(() => q.getSync(), /Queue\.getSync\(\) blocks the calling thread/);
+  assert.throws(() => q.putSync(1), /Queue\.putSync\(\) blocks the calling thread/);
+  const errors = await pool.submit(jobs2.fns.syncErrors, q);
+  assert.deepEqual(
+    errors.map(([name]) => name),
+    ["TypeError", "RangeError", "RangeError", "QueueEmpty", "QueueEmpty", "ok", "QueueFull", "ok"],
+  );
+  assert.match(errors[0][1], /Queue\.getSync: `timeout` must be a number/);
+  assert.match(errors[2][1], /Queue\.putSync: `timeout` must be >= 0/);
+  assert.equal(q.qsize(), 0);
+});
+
+test("Queue.from refuses what is not a Queue's handle; bad constructor arguments name themselves", () => {
+  assert.throws(() => Queue.from({ kind: "Lock", sab: new SharedArrayBuffer(64), offset: 0, bufferSize: 16 } as never), /Queue\.from: `handle` must be the `handle` of a Queue/);
+  assert.throws(() => Queue.from({ kind: "Queue", sab: new SharedArrayBuffer(64), offset: 0, bufferSize: 1024 }), /Queue\.from: `handle` must be the `handle` of a Queue/);
+  assert.throws(() => new Queue(-1), RangeError);
+  assert.throws(() => new Queue("3" as unknown as number), TypeError);
+  assert.throws(() => new Queue(0, { bufferSize: 8 }), /`bufferSize` must be an integer >= 16/);
+  const q = new Queue<number>(0, { bufferSize: 64 });
+  const r = Queue.from<number>(q.handle);
+  r.putNowait(5);
+  assert.equal(q.getNowait(), 5);
 });
