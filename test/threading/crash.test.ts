@@ -16,7 +16,7 @@ const crash = workerModule<typeof import("./fixtures/crash.js")>(new URL("./fixt
 const jobs = workerModule<typeof import("./fixtures/jobs.js")>(new URL("./fixtures/jobs.js", import.meta.url));
 
 // One pool for the file (worker start-up is the slow part); each test's dead worker is replaced.
-const pool = new ThreadPoolExecutor({ maxWorkers: 3, prestart: true, cancelGracePeriod: 0 });
+const pool = new ThreadPoolExecutor({ maxWorkers: 2, prestart: true, cancelGracePeriod: 0 });
 after(() => pool.shutdown());
 
 /** `p`, or a failure naming `what` if it has not settled within `ms` (a hang). */
@@ -68,134 +68,88 @@ for (const how of ["exit", "throw", "hang"] as const) {
   });
 }
 
-test("an RLock held three levels deep by a dead worker is free again, owned by nobody", async () => {
-  await run(async () => {
-    const r = new RLock();
-    const held = new Event();
-    const dying = pool.submit(crash.fns.holdAndDie, r, 3, held, "exit");
-    assert.equal(await held.wait({ timeout: 20_000 }), true);
-    const waiting = r.acquire();
-    await died(dying);
-    assert.equal(await settles(waiting, "the RLock acquire"), true);
-    assert.equal(r.owned(), true);
-    r.release();
-    assert.equal(r.locked(), false);
-    assert.throws(() => r.release(), InvalidStateError); // nothing left of the dead owner's count
-  });
+test("RLock three levels deep, Semaphore and BoundedSemaphore permits held by a dead worker come back (not a signalling Semaphore's)", async () => {
+  const seen: { threadId: number; primitive: unknown }[] = [];
+  const listen = (m: unknown): void => void seen.push(m as { threadId: number; primitive: unknown });
+  dc.subscribe("tsaio:threading:recovered", listen);
+  try {
+    await run(async () => {
+      const r = new RLock();
+      const sem = new Semaphore(3);
+      const bounded = new BoundedSemaphore(2);
+      const signals = new Semaphore(0);
+      signals.release(2); // the main thread signals: holders of `signals` are no longer counted
+      const held = new Event();
+      const dying = pool.submit(crash.fns.holdManyAndExit, r, sem, bounded, signals, held);
+      assert.equal(await held.wait({ timeout: 20_000 }), true);
+      assert.equal(sem.value, 1);
+      const waits = Promise.all([r.acquire(), sem.acquire(), sem.acquire(), sem.acquire(), bounded.acquire(), bounded.acquire()]);
+      await died(dying);
+      assert.deepEqual(await settles(waits, "the main thread's acquires"), [true, true, true, true, true, true]);
+      // The RLock: the main task owns it now; nothing is left of the dead owner's count.
+      assert.equal(r.owned(), true);
+      r.release();
+      assert.equal(r.locked(), false);
+      assert.throws(() => r.release(), InvalidStateError);
+      sem.release(3);
+      assert.equal(sem.value, 3);
+      // The dead worker's permits count as released: the bound still holds.
+      bounded.release(2);
+      assert.throws(() => bounded.release(), InvalidStateError);
+      assert.equal(bounded.value, 2);
+      // The worker consumed both signals; its death does not invent new ones.
+      assert.equal(signals.value, 0);
+      assert.equal(await signals.acquire({ timeout: 10 }), false);
+      // Each recovery is reported once, naming the dead thread.
+      const ids = new Set(seen.map((m) => m.threadId));
+      assert.deepEqual(seen.map((m) => m.primitive).filter((p) => p === r || p === sem || p === bounded || p === signals).length, 3);
+      assert.equal(ids.size, 1);
+      assert.ok([...ids][0]! > 0);
+    });
+  } finally {
+    dc.unsubscribe("tsaio:threading:recovered", listen);
+  }
 });
 
-test("Semaphore permits a dead worker held come back; a BoundedSemaphore's bound stays right", async () => {
-  await run(async () => {
-    const sem = new Semaphore(3);
-    const held = new Event();
-    const dying = pool.submit(crash.fns.permitsAndExit, sem, 2, held);
-    assert.equal(await held.wait({ timeout: 20_000 }), true);
-    assert.equal(sem.value, 1);
-    const three = Promise.all([sem.acquire(), sem.acquire(), sem.acquire()]);
-    await died(dying);
-    assert.deepEqual(await settles(three, "three acquires"), [true, true, true]);
-    sem.release(3);
-    assert.equal(sem.value, 3);
-
-    const b = new BoundedSemaphore(2);
-    const held2 = new Event();
-    const dying2 = pool.submit(crash.fns.permitsAndExit, b, 2, held2);
-    assert.equal(await held2.wait({ timeout: 20_000 }), true);
-    const two = Promise.all([b.acquire(), b.acquire()]);
-    await died(dying2);
-    assert.deepEqual(await settles(two, "two acquires"), [true, true]);
-    b.release(2);
-    assert.throws(() => b.release(), InvalidStateError); // the dead worker's permits count as released
-    assert.equal(b.value, 2);
-  });
-});
-
-test("a Semaphore used for signalling (released by a thread that did not acquire) gives nothing back", async () => {
-  await run(async () => {
-    const sem = new Semaphore(0);
-    sem.release(2); // the main thread signals: holders are no longer counted
-    const held = new Event();
-    const dying = pool.submit(crash.fns.permitsAndExit, sem, 2, held);
-    assert.equal(await held.wait({ timeout: 20_000 }), true);
-    await died(dying);
-    // The worker consumed both signals; its death does not invent new ones.
-    assert.equal(sem.value, 0);
-    assert.equal(await sem.acquire({ timeout: 20 }), false);
-  });
-});
-
-test("a lock handed to a dead worker's queued acquire goes to the next waiter", async () => {
+test("what is handed to a dead worker's pending waits (Lock, Semaphore sync and async, Condition) goes to the next waiters", async () => {
   await run(async () => {
     const lock = new Lock();
-    await lock.acquire();
-    const dying = pool.submit(crash.fns.queueThenBlock, lock);
-    await settles(waitFor(() => queueLength(lock._w) === 1), "the worker's ticket");
-    const next = lock.acquire(); // queued behind the worker's ticket
-    lock.release(); // handed to the worker, whose event loop is blocked: never taken up
-    assert.equal(lock.locked(), true);
-    dying.cancel(); // the pool kills the worker (its loop is blocked)
-    await died(dying);
-    assert.equal(await settles(next, "the next waiter"), true);
-    lock.release();
-    assert.equal(lock.locked(), false);
-    assert.equal(queueLength(lock._w), 0);
-  });
-});
-
-test("a dead worker's sync and async Semaphore waits are given up (before or after a permit reaches them)", async () => {
-  await run(async () => {
     const sem = new Semaphore(1);
+    const cond = new Condition();
+    await lock.acquire();
     await sem.acquire();
     const syncWaiter = pool.submit(crash.fns.waitSyncForever, sem);
-    const asyncWaiter = pool.submit(crash.fns.queueThenBlock, sem);
-    await settles(waitFor(() => queueLength(sem._w) === 2), "two tickets");
-    const next = sem.acquire();
-    sem.release(); // to the first ticket: a worker about to be killed
+    await settles(waitFor(() => queueLength(sem._w) === 1), "the sync waiter's ticket");
+    const asyncWaiter = pool.submit(crash.fns.queueThenBlock, lock, sem, cond);
+    await settles(waitFor(() => queueLength(lock._w) === 1 && queueLength(sem._w) === 2 && queueLength(cond._w) === 1 && !cond.locked()), "the worker's waits");
+    // The sync waiter is killed first (alive, it would take a permit up): its ticket is given up.
     syncWaiter.cancel();
-    asyncWaiter.cancel();
     await died(syncWaiter);
-    await died(asyncWaiter);
-    assert.equal(await settles(next, "the main thread's acquire"), true);
+    await settles(waitFor(() => queueLength(sem._w) === 1), "the dead sync waiter's ticket given up");
+    // The main thread's waits, queued behind the workers'.
+    const nextLock = lock.acquire();
+    const nextSem = sem.acquire();
+    await cond.acquire();
+    const nextCond = cond.wait();
+    await cond.acquire();
+    // Hand everything to the workers, which will never take it up.
+    cond.notify(1);
+    cond.release();
+    lock.release();
     sem.release();
+    assert.equal(lock.locked(), true);
+    assert.equal(sem.value, 0);
+    asyncWaiter.cancel(); // its event loop is blocked: the pool kills it
+    await died(asyncWaiter);
+    assert.equal(await settles(nextLock, "the Lock's next waiter"), true);
+    assert.equal(await settles(nextSem, "the Semaphore's next waiter"), true);
+    assert.equal(await settles(nextCond, "the Condition's next waiter"), true);
+    cond.release();
+    lock.release();
+    sem.release();
+    assert.equal(lock.locked(), false);
     assert.equal(sem.value, 1);
-    assert.equal(queueLength(sem._w), 0);
-  });
-});
-
-test("a notification given to a dead worker's Condition.wait goes to the next waiter", async () => {
-  await run(async () => {
-    const cond = new Condition();
-    const dying = pool.submit(crash.fns.condWaitThenBlock, cond);
-    await settles(waitFor(() => queueLength(cond._w) === 1 && !cond.locked()), "the worker's wait");
-    await cond.acquire();
-    const mainWait = cond.wait(); // queued behind the worker
-    await cond.acquire();
-    cond.notify(1); // to the worker, which will never take it up
-    cond.release();
-    dying.cancel();
-    await died(dying);
-    assert.equal(await settles(mainWait, "the main thread's wait"), true);
-    cond.release();
-  });
-});
-
-test("tsaio:threading:recovered names the dead thread and the primitive", async () => {
-  await run(async () => {
-    const seen: { threadId: number; primitive: unknown }[] = [];
-    const listen = (m: unknown): void => void seen.push(m as { threadId: number; primitive: unknown });
-    dc.subscribe("tsaio:threading:recovered", listen);
-    try {
-      const lock = new Lock();
-      const held = new Event();
-      const dying = pool.submit(crash.fns.holdAndDie, lock, 1, held, "exit");
-      await held.wait({ timeout: 20_000 });
-      await died(dying);
-      const mine = seen.filter((m) => m.primitive === lock);
-      assert.equal(mine.length, 1);
-      assert.ok(mine[0]!.threadId > 0);
-    } finally {
-      dc.unsubscribe("tsaio:threading:recovered", listen);
-    }
+    for (const p of [lock, sem, cond]) assert.equal(queueLength(p._w), 0);
   });
 });
 
