@@ -66,6 +66,7 @@ const SCHEME = "tsaio-worker:";
  * too (see {@link BullMQExecutorOptions.modules}). Only a {@link BullMQExecutor} can run its functions.
  * @example
  * ```ts
+ * // not run: the doc-example runner's temporary tree cannot resolve bullmq (an optional peer dependency); test/bullmq/executor.test.ts covers it
  * import { remoteModule } from "tsaio/bullmq";
  * const thumbs = remoteModule<typeof import("./jobs.js")>("thumbs");
  * console.log(thumbs.fns.hash.exportName, thumbs.url); // hash tsaio-worker:thumbs
@@ -148,6 +149,7 @@ export interface BullMQJobOptions {
  * The error of a call or a job when Redis has not answered for `connectTimeout`.
  * @example
  * ```ts
+ * // not run: the doc-example runner's temporary tree cannot resolve bullmq (an optional peer dependency); test/bullmq/executor.test.ts covers it
  * import { BullMQConnectionError } from "tsaio/bullmq";
  * const e = new BullMQConnectionError("Redis at redis://127.0.0.1:6379 unreachable for 5000 ms");
  * console.log(e.name, e instanceof Error); // BullMQConnectionError true
