@@ -264,6 +264,8 @@ function checkBackoff(b: unknown, where: string): void {
  * Functions are named by a module name and an export, never by a file URL (see
  * {@link BullMQExecutorOptions.modules} and {@link remoteModule}); functions sent by source are refused
  * with a TypeError. Arguments and results travel through V8's serializer (structured clone's types).
+ * Its Redis connections keep the process alive until `shutdown()` (or the end of an `await using`
+ * scope). `running()` of its futures is true once the job is in the queue (it may be waiting there).
  * @example
  * ```ts
  * // not run: needs a Redis server and a worker: tsaio worker ./jobs.ts --queue cpu

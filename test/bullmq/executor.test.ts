@@ -77,6 +77,8 @@ describe("BullMQExecutor with a worker process", { skip: problem }, () => {
     try {
       assert.equal(await named.submit(elsewhere.fns.add, 1, 2), 3);
       assert.equal(await named.submit(remoteModule<Jobs>("jobs").fns.add, 3, 4), 7);
+      assert.equal(remoteModule("my-pkg/thumbs").url, "tsaio-worker:my-pkg%2Fthumbs");
+      assert.throws(() => remoteModule(""), TypeError);
       // Without the mapping, "thumbs" is its name, which no worker runs: a clear error.
       await assert.rejects(pool.submit(elsewhere.fns.add, 1, 2), /no module named "thumbs" here \(this worker runs: jobs\)/);
       const job = await named._queue.getJob((named.submit(elsewhere.fns.pid) as BullMQFuture<number>).queueJobId).catch(() => undefined);

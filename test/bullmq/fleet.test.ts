@@ -56,7 +56,7 @@ describe("a fleet of worker processes", { skip: problem }, () => {
 
   test("SIGTERM: the worker hands its running job back; another worker runs it", async () => {
     const file = join(fixture.dir, `handback-${Date.now()}`);
-    const fut = pool.submit(jobs.fns.markThenNap, file, 4_000);
+    const fut = pool.submit(jobs.fns.markThenNap, file, 2_000);
     await until(() => { try { return readFileSync(file, "utf8").length > 0; } catch { return false; } }, 20_000, "the job to start");
     const first = Number(readFileSync(file, "utf8").trim());
     const holder = workers.find((w) => w.pid === first);
