@@ -40,7 +40,7 @@ import { checkEntry, fnEntry, type FnEntry } from "./functions.js";
 import { ExecutorFuture, QUEUED, STOPPED, type JobOwner } from "./future.js";
 import { mapChunks } from "./map.js";
 import { executorSettings, jobTimeout, mapSettings, type ExecutorMapOptions, type ExecutorOptions, type JobOptions, type Settings, type ShutdownOptions } from "./options.js";
-import { ARG_TAG, encodeError, F_CHUNK, F_SHARED, mayHoldShared, R_ERR, R_OK, R_OK_SHARED, reviveShared, type SharedArg, type TransferMarker, wireDeep } from "./protocol.js";
+import { ARG_TAG, encodeError, F_CHUNK, F_SHARED, JOB_DONE, mayHoldShared, R_ERR, R_OK, R_OK_SHARED, reviveShared, type SharedArg, type TransferMarker, wireDeep } from "./protocol.js";
 import { JobQueue } from "./queue.js";
 import { errorText, Reports } from "./reports.js";
 import type { SlotEvents, SlotInit, WorkerSlot } from "./slot.js";
@@ -324,7 +324,13 @@ export abstract class Executor implements AsyncDisposable {
           // Its wire form (or a copy of the container with them) is revived in the worker (protocol.ts).
           let w: unknown;
           try {
-            w = wireDeep(a, (wire, nested) => this._refuse(entry, i, wire, nested));
+            w = wireDeep(a, (wire, nested, obj) => {
+              const bad = this._refuse(entry, i, wire, nested);
+              if (bad === null && typeof (obj as { [JOB_DONE]?: unknown })[JOB_DONE] === "function") {
+                job._addEntry({ _onDone: () => (obj as { [JOB_DONE]: () => void })[JOB_DONE]() });
+              }
+              return bad;
+            });
           } catch (e) {
             return e instanceof Error ? e : new TypeError(String(e));
           }

@@ -242,6 +242,13 @@ function isSharedArg(a: unknown): a is SharedArg {
   return typeof a === "object" && a !== null && typeof (a as SharedArg).$tsaioShared === "string";
 }
 
+/**
+ * @internal An optional method of an object passed as a handle, called once the job it was given to
+ * has ended (however: result, error, cancellation, crash). A moved Pipe end uses it to learn that no
+ * worker will ever connect for it, so its peer is not left waiting.
+ */
+export const JOB_DONE: unique symbol = Symbol.for("tsaio.executors.jobDone") as never;
+
 /** Nested containers deeper than this are not scanned (their objects go by plain structured clone). */
 const MAX_DEPTH = 32;
 
@@ -258,12 +265,12 @@ function isPlainContainer(v: object): boolean {
  * entered. `where(w, nested)` returns an error for a wire form that may not go (a thread-only handle
  * bound for a process), which is thrown.
  */
-export function wireDeep(v: unknown, where: (w: SharedArg, nested: boolean) => Error | null, depth = 0, seen?: Set<object>): unknown {
+export function wireDeep(v: unknown, where: (w: SharedArg, nested: boolean, obj: object) => Error | null, depth = 0, seen?: Set<object>): unknown {
   if (typeof v !== "object" || v === null) return v;
   const tag = (v as { [ARG_TAG]?: unknown })[ARG_TAG];
   if (typeof tag === "function") {
     const wire = (tag as () => SharedArg).call(v);
-    const bad = where(wire, depth > 0);
+    const bad = where(wire, depth > 0, v);
     if (bad !== null) throw bad;
     return wire;
   }

@@ -37,7 +37,7 @@ import { Deque } from "../internal/ring.js";
 import { type DescribeOptions, FULL } from "../internal/describe.js";
 import { describe as describeValue } from "../internal/validate.js";
 import { abortedNow, checkTimeout, checkWait, IoWait, WaitList, type WaitOptions } from "./wait.js";
-import { registerReviver, WIRE, type ProcessWire } from "./wire.js";
+import { JOB_DONE, registerReviver, WIRE, type ProcessWire } from "./wire.js";
 
 export type { WaitOptions } from "./wait.js";
 
@@ -101,8 +101,8 @@ export interface Link {
   sink: Sink | null;
   /** Sends one frame (the bytes are copied or owned from now on: the caller must not reuse them). */
   write(p: Uint8Array): void;
-  /** Graceful close: frames written before it still arrive. */
-  end(): void;
+  /** Graceful close: frames written before it still arrive; `err` tells an in-process peer why. */
+  end(err?: Error): void;
   /** Too many bytes wait to be written: the writer should wait for {@link onDrain}. */
   congested(): boolean;
   onDrain(cb: () => void): void;
@@ -128,10 +128,10 @@ class LocalLink implements Link {
     this.peer.sink?._frame(p as Buffer);
   }
 
-  end(): void {
+  end(err?: Error): void {
     if (this._ended) return;
     this._ended = true;
-    if (!this.peer._ended) this.peer.sink?._end(null);
+    if (!this.peer._ended) this.peer.sink?._end(err ?? null);
   }
 
   congested(): boolean {
@@ -476,6 +476,8 @@ export class Connection<T = unknown> implements AsyncDisposable, Disposable {
   /** @internal Pending `recv` (tag false) and `recvBytes` (tag true) waits, one FIFO. */
   readonly _recvs = new WaitList<unknown>();
   /** @internal */ readonly _polls = new WaitList<boolean>();
+  /** @internal Moved: what forwards its frames. */
+  _fwd: Forwarder | null = null;
   /** @internal */ _sent = 0;
   /** @internal */ _received = 0;
 
@@ -659,6 +661,16 @@ export class Connection<T = unknown> implements AsyncDisposable, Disposable {
     return { $tsaioShared: import.meta.url, h: this._move(), process: true };
   }
 
+  /**
+   * @internal The job this end was moved to has ended: if its worker never connected (it died
+   * first, or the job was cancelled before it started), none ever will, so the peer gets EOF after
+   * a grace period (for a connection still on its way).
+   */
+  [JOB_DONE](): void {
+    const fwd = this._fwd;
+    if (fwd !== null && !fwd.attached) setTimeout(() => fwd.abandon(), ABANDON_MS).unref();
+  }
+
   // -------------------------------------------------------------------- internals
 
   /** @internal */
@@ -741,13 +753,16 @@ export class Connection<T = unknown> implements AsyncDisposable, Disposable {
     this._recvs.settleAll((w) => w.fut.setException(err));
     this._polls.settleAll((w) => w.fut.setException(err));
     link.sink = fwd;
+    this._fwd = fwd;
     const h = hub();
-    const route = h.route((s) => fwd.attach(s), true);
+    const route = (fwd.route = h.route((s) => fwd.attach(s), true));
     return { kind: "Connection", address: h.listener.address, key: h.keyHex, route, readable: this._readable, writable: this._writable };
   }
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** How long a moved end waits, after its job ended, for the job's connection still on its way. */
+const ABANDON_MS = 5_000;
 
 function decodeFrame(p: Buffer, bytes: boolean): unknown {
   return bytes ? Buffer.from(p) : deserialize(p);
@@ -772,6 +787,7 @@ function pollTimedOut(w: IoWait<boolean>): void {
  */
 class Forwarder implements Sink {
   private _to: SocketLink | null = null;
+  route = "";
   private readonly _backlog: Deque<Buffer>;
   private _eof: Error | null | undefined;
 
@@ -784,6 +800,18 @@ class Forwarder implements Sink {
     backlog.forEach((p) => this._backlog.push(p));
     backlog.clear();
     this._eof = eof;
+  }
+
+  get attached(): boolean {
+    return this._to !== null;
+  }
+
+  /** Nobody will connect: the peer gets EOF. */
+  abandon(): void {
+    if (this._to !== null) return;
+    hub().unroute(this.route);
+    this._backlog.clear();
+    this._link.end(new Error("the job this end was passed to ended without connecting to it"));
   }
 
   attach(s: SocketLink): void {

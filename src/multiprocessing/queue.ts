@@ -262,7 +262,7 @@ export class Queue<T = unknown> implements AsyncDisposable {
     const err = new InvalidStateError("Queue: the queue was closed while waiting");
     for (const q of [this._getters, this._putters]) {
       for (let p = q.shift(); p !== undefined; p = q.shift()) {
-        if (p.live && p.local !== null) p.local.fut.setException(err);
+        if (p.live && p.local !== null && p.local.pending) p.local.fut.setException(err);
         p.live = false;
         if (p.timer !== null) clearTimeout(p.timer);
       }

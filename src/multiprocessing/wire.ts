@@ -11,6 +11,9 @@
 /** @internal The symbol executors read on an object argument (shared with transfer markers). */
 export const WIRE: unique symbol = Symbol.for("tsaio.executors.transfer") as never;
 
+/** @internal Called by the executors once the job an object was passed to has ended (executors/protocol.ts). */
+export const JOB_DONE: unique symbol = Symbol.for("tsaio.executors.jobDone") as never;
+
 /** @internal A wire form: the module that revives it, its handle, and whether a process can use it. */
 export interface ProcessWire<H> {
   $tsaioShared: string;
