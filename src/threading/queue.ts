@@ -39,6 +39,7 @@ import { inspect } from "node:util";
 import { InvalidStateError, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { describe } from "../internal/validate.js";
 import { decodeBuffer, decodeScratch, encodeScratch, scratch } from "./codec.js";
+import { track } from "./recovery.js";
 import {
   abandon,
   abortedNow,
@@ -52,10 +53,12 @@ import {
   NOT_YET,
   queued,
   queueLength,
+  recoverTickets,
   registerReviver,
   SEQ,
   SLEEPERS,
   take,
+  THREAD,
   throwAtCall,
   wake,
   type WaitOp,
@@ -93,6 +96,8 @@ if (JSEQ !== SEQ || JSLEEP !== SLEEPERS) throw new Error("tsaio/threading Queue:
 const HEAD_ = HEAD;
 const WORDS_ = WORDS;
 const FULL_ = FULL;
+/** The lock word names its holder (crash recovery frees the lock of a dead thread). */
+const ME = THREAD;
 const SEQ_ = SEQ;
 const SLEEPERS_ = SLEEPERS;
 
@@ -137,9 +142,11 @@ function partsOf(sab: SharedArrayBuffer, offset: number, size: number): Parts {
  * through the rest of a time slice.
  */
 function lockSpin(c: Int32Array): void {
-  if (Atomics.compareExchange(c, LOCK, 0, 1) === 0) return;
-  for (let i = 1; Atomics.compareExchange(c, LOCK, 0, 1) !== 0; i++) {
-    if (i % 1024 === 0) Atomics.wait(c, LOCK, 1, 0.05);
+  if (Atomics.compareExchange(c, LOCK, 0, ME) === 0) return;
+  for (let i = 1; ; i++) {
+    const holder = Atomics.compareExchange(c, LOCK, 0, ME);
+    if (holder === 0) return;
+    if (i % 1024 === 0) Atomics.wait(c, LOCK, holder, 0.05);
   }
 }
 function unlockSpin(c: Int32Array): void {
@@ -497,6 +504,7 @@ export class Queue<T = unknown> {
     if (!Number.isInteger(size) || size < 16 || size > 0x7fffffff) throw new (typeof size === "number" ? RangeError : TypeError)(`Queue: \`bufferSize\` must be an integer >= 16 (bytes), got ${describe(size)}`);
     this._p = partsOf(new SharedArrayBuffer(bytesFor(size)), 0, size);
     this._p.c[MAX] = maxsize;
+    track(this);
   }
 
   /**
@@ -517,7 +525,7 @@ export class Queue<T = unknown> {
     }
     const q = Object.create(Queue.prototype) as { _p: Parts };
     q._p = partsOf(handle.sab, handle.offset, size);
-    return q as unknown as Queue<T>;
+    return track(q as unknown as Queue<T>);
   }
 
   /** A plain, structured-cloneable description, for {@link Queue.from} in another thread. */
@@ -674,6 +682,28 @@ export class Queue<T = unknown> {
     wake(c);
   }
 
+  /** @internal The getters' words: what crash recovery wakes (it wakes the rest in {@link Queue._recover}). */
+  get _w(): Int32Array {
+    return this._p.g;
+  }
+
+  /**
+   * @internal Crash recovery (see shared.ts): dead thread `dead`'s async waits leave the ticket
+   * queues (so those behind them get their turn), and the ring's lock is freed if it died holding
+   * it. That is safe: a thread is stopped only where V8 checks for termination (function entries,
+   * loop back-edges) — inside the lock, during a copy (the record is not yet published, or not yet
+   * taken) or after the last of the ring's words is written, never between those writes. A dead
+   * blocked waiter may stay counted in GWAIT/PWAIT: that only costs a wake-up now and then.
+   */
+  _recover(dead: number): boolean {
+    const { g, p, c } = this._p;
+    let did = recoverTickets(g, dead, noop) + recoverTickets(p, dead, noop) > 0;
+    if (Atomics.compareExchange(c, LOCK, dead, 0) === dead) did = true;
+    wake(p);
+    wake(c);
+    return did;
+  }
+
   /** @internal */
   [WIRE](): WireForm {
     return { $tsaioShared: URL_, h: this.handle };
@@ -689,5 +719,6 @@ export class Queue<T = unknown> {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+function noop(): void {}
 
 registerReviver(URL_, (h) => Queue.from(h as QueueHandle));
