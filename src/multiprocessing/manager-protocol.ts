@@ -66,3 +66,19 @@ export function checkTypecodeValue(typecode: unknown, v: unknown, what: string):
     throw new RangeError(`${what}: \`typecode\` must be one of b, B, h, H, i, I, l, L, q, Q, f, d, u, got ${JSON.stringify(typecode)}`);
   }
 }
+
+/**
+ * Sends `conn`'s batched frames at the end of this turn's microtasks rather than on the next
+ * `setImmediate` (the connection's own batching): a proxy call is a request waiting for its reply,
+ * and that hop measured ~0.4 ms per message on a loaded 2-core machine, half of a round trip. The
+ * requests made in one synchronous run (and its microtasks) still go out together.
+ */
+export function flushSoon(conn: { _link: unknown }): void {
+  const link = conn._link as { flush?: () => void; _tsaioFlushQueued?: boolean } | null;
+  if (link === null || typeof link.flush !== "function" || link._tsaioFlushQueued === true) return;
+  link._tsaioFlushQueued = true;
+  queueMicrotask(() => {
+    link._tsaioFlushQueued = false;
+    (link.flush as () => void)();
+  });
+}

@@ -27,8 +27,9 @@ import { encodeError } from "../executors/protocol.js";
 import { watchParent } from "../executors/watchdog.js";
 import { InvalidStateError } from "../errors.js";
 import { Deque } from "../internal/ring.js";
-import { type Connection, Listener } from "./connection.js";
-import { checkKey, checkTypecodeValue, KIND_CLASS, type ObjKind, OK, ERR, GAVE_UP } from "./manager-protocol.js";
+import { deserialize } from "node:v8";
+import { type Connection, Listener, type Sink } from "./connection.js";
+import { checkKey, checkTypecodeValue, flushSoon, KIND_CLASS, type ObjKind, OK, ERR, GAVE_UP } from "./manager-protocol.js";
 
 interface ServerInit {
   parentPid: number;
@@ -52,6 +53,7 @@ class Peer {
     if (this.closed) return;
     try {
       void this.conn.send(msg).catch(() => {});
+      flushSoon(this.conn);
     } catch (e) {
       // A value that cannot be cloned back (it was cloned in, so this is rare): say so.
       if (msg[1] === OK) void this.conn.send([msg[0], ERR, encodeError(e)]).catch(() => {});
@@ -307,14 +309,21 @@ function run(peer: Peer, id: number, objId: number, method: string, args: unknow
   throw new TypeError(`${what}: no such operation`);
 }
 
+/**
+ * Serves one client: its frames are handled as they arrive (the server is the socket link's sink:
+ * no `recv()` wait per request), each request run to its reply before the next.
+ */
 function serve(peer: Peer): void {
-  void (async () => {
-    for (;;) {
+  const link = peer.conn._link as { sink: Sink | null } | null;
+  if (link === null) return;
+  link.sink = {
+    _frame(b: Buffer): void {
       let msg: unknown;
       try {
-        msg = await peer.conn.recv();
+        msg = deserialize(b);
       } catch {
-        break; // the client's process closed the connection, exited or died
+        gone(peer); // not our protocol: drop the client
+        return;
       }
       const [id, objId, method, args, owner] = msg as [number, number, string, unknown[], string];
       try {
@@ -323,13 +332,20 @@ function serve(peer: Peer): void {
       } catch (e) {
         if (id !== 0) peer.reply([id, ERR, encodeError(e)]);
       }
-    }
-    // Gone: whatever it held is released, whatever it waited for is dropped.
-    peer.closed = true;
-    peer.conn.close();
-    peer.waiting.clear();
-    for (const l of [...peer.holding]) l.free();
-  })();
+    },
+    _end(): void {
+      gone(peer);
+    },
+  };
+}
+
+/** The client's process closed the connection, exited or died: what it held is released, what it waited for dropped. */
+function gone(peer: Peer): void {
+  if (peer.closed) return;
+  peer.closed = true;
+  peer.conn.close();
+  peer.waiting.clear();
+  for (const l of [...peer.holding]) l.free();
 }
 
 const init = (globalThis as unknown as Record<string, ServerInit>)[INIT_KEY];

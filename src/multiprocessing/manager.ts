@@ -29,7 +29,7 @@ import { describe } from "../internal/validate.js";
 import { currentTaskOrNull } from "../tasks.js";
 import { deserialize } from "node:v8";
 import { Client, type Connection, EOFError, type Sink } from "./connection.js";
-import { checkKey, checkTypecodeValue, type DictKey, ERR, GAVE_UP, KIND_CLASS, type ObjKind, OK, type Typecode } from "./manager-protocol.js";
+import { checkKey, checkTypecodeValue, type DictKey, ERR, flushSoon, GAVE_UP, KIND_CLASS, type ObjKind, OK, type Typecode } from "./manager-protocol.js";
 import { checkNotBootstrapping, spawnChild } from "./process.js";
 import { addReviver, fromProcess, TAG, toProcess } from "./revive.js";
 
@@ -98,6 +98,7 @@ class Link implements Sink {
   send(conn: Connection, msg: unknown[], what: string): void {
     try {
       void conn.send(msg).catch(() => {});
+      flushSoon(conn);
     } catch (e) {
       if (e instanceof TypeError) throw new TypeError(`${what}: a value cannot be sent to the manager (${e.message})`, { cause: e });
       // The connection ended: the server is gone.

@@ -159,7 +159,7 @@ test("bad input: TypeError/RangeError naming the argument", async () => {
 });
 
 test("4 processes increment one dict entry: exact under the manager Lock, updates lost without it", async () => {
-  const n = 40;
+  const n = 30;
   const d = await m.dict<string, number>({ free: 0, locked: 0 });
   const lock = await m.Lock();
   const gate = await m.Lock();
