@@ -232,6 +232,8 @@ const RUNNING = 0;
 const SHUT_DOWN = 1;
 const CLOSED = 2;
 
+/** Jobs per addBulk call of a flush. */
+const ADD_CHUNK = 500;
 /** Outcomes popped per round trip. */
 const POP_BATCH = 1000;
 /** How long an outcome list lives after its last push, if its caller is gone (s). */
@@ -305,6 +307,8 @@ export class BullMQExecutor implements AsyncDisposable {
   /** @internal */ _reading = false;
   /** @internal Last time the main connection answered (performance.now()). */
   _lastHeard = performance.now();
+  /** @internal When the jobs out were last failed for an outage. */
+  _failedAt = 0;
   /** @internal */ _lastError: unknown = null;
   /** @internal */ _checkTimer: LongTimeout | null = null;
   /** @internal */ _checking = false;
@@ -601,9 +605,15 @@ export class BullMQExecutor implements AsyncDisposable {
     }
     this._ensureReading();
     this._armCheck();
-    const add = this._ready(deadline, "submit").then(() =>
-      this._queue.addBulk(jobs.map((j) => ({ name: `${(j._data as JobData).m}.${(j._data as JobData).f}`, data: j._data, opts: j._opts as JobsOptions }))),
-    );
+    // In chunks, all sent at once: each chunk that returns shows Redis is alive, however long the burst takes.
+    const add = this._ready(deadline, "submit").then(() => {
+      const parts: Promise<unknown>[] = [];
+      for (let i = 0; i < jobs.length; i += ADD_CHUNK) {
+        const part = jobs.slice(i, i + ADD_CHUNK).map((j) => ({ name: `${(j._data as JobData).m}.${(j._data as JobData).f}`, data: j._data, opts: j._opts as JobsOptions }));
+        parts.push(this._queue.addBulk(part).then(() => this._heard()));
+      }
+      return Promise.all(parts);
+    });
     let failure: unknown = null;
     try {
       await this._within(add, deadline, "submit");
@@ -654,14 +664,30 @@ export class BullMQExecutor implements AsyncDisposable {
     });
   }
 
-  /** @internal `p`, or a BullMQConnectionError at `deadline`. */
+  /**
+   * @internal `p`, or a BullMQConnectionError once Redis has given no answer for `connectTimeout`
+   * since `deadline - connectTimeout` (the call's start): a busy Redis that keeps answering other
+   * commands (a big addBulk, chunk by chunk) is slow, not gone.
+   */
   _within<T>(p: Promise<T>, deadline: number, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = new LongTimeout(() => reject(this._callError(null, what)), Math.max(0, deadline - performance.now()), true);
+      let timer: LongTimeout;
+      const arm = (): void => {
+        const until = Math.max(deadline, this._lastHeard + this._connectTimeout);
+        timer = new LongTimeout(
+          () => {
+            if (this._lastHeard + this._connectTimeout > performance.now() + 1) arm();
+            else reject(this._callError(null, what));
+          },
+          Math.max(0, until - performance.now()),
+          true,
+        );
+      };
+      arm();
       p.then(
         (v) => {
           timer.cancel();
-          this._lastHeard = performance.now();
+          this._heard();
           resolve(v);
         },
         (e: unknown) => {
@@ -670,6 +696,11 @@ export class BullMQExecutor implements AsyncDisposable {
         },
       );
     });
+  }
+
+  /** @internal Redis answered something. */
+  _heard(): void {
+    this._lastHeard = performance.now();
   }
 
   /** @internal */
@@ -753,6 +784,7 @@ export class BullMQExecutor implements AsyncDisposable {
           await new Promise((res) => setTimeout(res, 100).unref());
           continue;
         }
+        this._heard();
         if (r === null || !Array.isArray(r)) continue;
         for (const m of r[1] as string[]) this._onOutcome(m);
       }
@@ -806,8 +838,8 @@ export class BullMQExecutor implements AsyncDisposable {
     this._checking = true;
     try {
       const now = performance.now();
-      if (now - this._lastHeard > this._connectTimeout) {
-        this._lastHeard = now; // one failure per outage window
+      if (now - Math.max(this._lastHeard, this._failedAt) > this._connectTimeout) {
+        this._failedAt = now; // one failure per outage window
         const err = this._callError(null, "job");
         for (const j of [...this._pending.values()]) if (!j.done() && !j._adding) j.setException(err);
         // A connection that looks fine but gets no answer (a dead peer) must start over.

@@ -313,15 +313,19 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
 
   // The TTL of a caller's list is refreshed at most once a minute per caller, not once per job.
   const expired = new Map<string, number>();
-  const push = async (data: JobData, o: Outcome): Promise<void> => {
+  // Not awaited: the job's slot is not held for a round trip. Should a push be lost (Redis gone at
+  // that moment), the caller's fallback check reads the outcome from the job's hash (returnvalue or
+  // failedReason), which BullMQ writes when the job ends.
+  const push = (data: JobData, o: Outcome): void => {
     const key = resultKey(prefix, queue, data.r);
     const now = performance.now();
     const last = expired.get(key);
+    pub.rpush(key, JSON.stringify(o)).catch(onError);
     if (last === undefined || now - last > 60_000) {
       if (expired.size > 10_000) expired.clear();
       expired.set(key, now);
-      await Promise.all([pub.rpush(key, JSON.stringify(o)), pub.expire(key, RESULT_TTL_S)]);
-    } else await pub.rpush(key, JSON.stringify(o));
+      pub.expire(key, RESULT_TTL_S).catch(onError);
+    }
   };
   const noteDone = (): void => {
     const s = state.stats;
@@ -342,7 +346,7 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
     if (state.cancelledIds.has(id)) {
       state.cancelledIds.delete(id);
       state.stats.cancelled++;
-      await push(d, outcome(K_CANCELLED, ""));
+      push(d, outcome(K_CANCELLED, ""));
       noteDone();
       throw new UnrecoverableError("cancelled by its caller before it started");
     }
@@ -350,7 +354,7 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
     if (mod === undefined) {
       const e = new Error(`tsaio worker ${label}: no module named ${JSON.stringify(d.m)} here (this worker runs: ${[...modules.keys()].join(", ")}); start workers with it: tsaio worker ${d.m}=<path> --queue ${queue}`);
       state.stats.failed++;
-      await push(d, outcome(K_ERR, encodeErrorValue(e)));
+      push(d, outcome(K_ERR, encodeErrorValue(e)));
       noteDone();
       throw new UnrecoverableError(e.message);
     }
@@ -377,7 +381,7 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
       }
       const p = encodeValue(value);
       state.stats.completed++;
-      await push(d, outcome(K_OK, p));
+      push(d, outcome(K_OK, p));
       noteDone();
       return p;
     } catch (e) {
@@ -391,13 +395,13 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
         // Reported once it has really stopped (a job that ignores its signal: once its thread is killed).
         await entry.fut?.stopped();
         state.stats.cancelled++;
-        await push(d, outcome(K_CANCELLED, ""));
+        push(d, outcome(K_CANCELLED, ""));
         noteDone();
         throw new UnrecoverableError(`cancelled: ${entry.cancelled ?? (e as Error).message}`);
       }
       state.stats.failed++;
       const final = e instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (final) await push(d, outcome(K_ERR, encodeErrorValue(e)));
+      if (final) push(d, outcome(K_ERR, encodeErrorValue(e)));
       noteDone();
       throw e;
     } finally {
