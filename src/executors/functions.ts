@@ -144,7 +144,7 @@ export function fnEntry(fn: unknown, where: string): FnEntry {
     } else if (e.sourceChecked !== true) {
       // Its source is all the worker gets: what it takes from where it was written fails there.
       e.sourceChecked = true;
-      const p = sourceProblem(src, name, where);
+      const p = sourceProblem(src, name);
       if (p !== null) e.problem = p;
     }
   }
@@ -335,8 +335,9 @@ export function workerModule<M = Record<string, (...args: unknown[]) => unknown>
  * @internal Why the source of `name` cannot work in a worker, found on this thread (once per source
  * text): it does not compile as a function (`super`, a private field), or it reads a variable, `this`
  * or `arguments` from where it was written. Null if nothing was found — not a proof that it works.
+ * The message names no call: it is kept for the source text, whichever call meets it next.
  */
-export function sourceProblem(src: string, name: string, where: string): Error | null {
+export function sourceProblem(src: string, name: string): Error | null {
   const found = sourceFindings(src);
   if (found === null) return null;
   const advice = `or export ${name} from a worker module and use workerModule()`;
@@ -345,18 +346,18 @@ export function sourceProblem(src: string, name: string, where: string): Error |
     const list = found.free.map((f) => `"${f}"`).join(", ");
     const one = found.free.length === 1;
     return new ReferenceError(
-      `${where}: ${first} is not defined in the worker: ${name}, a function sent by source, reads ${list} from where it was written, and a worker gets only the function's source. Pass ${one ? "it as an argument" : "them as arguments"}, ${advice}.`,
+      `${first} is not defined in the worker: ${name}, a function sent by source, reads ${list} from where it was written, and a worker gets only the function's source. Pass ${one ? "it as an argument" : "them as arguments"}, ${advice}.`,
     );
   }
   switch (found.outer) {
     case "this":
-      return new TypeError(`${where}: ${name} uses \`this\`, which a function sent by source does not get in the worker (it is called with no \`this\`). Pass what it needs as arguments, ${advice}.`);
+      return new TypeError(`${name} uses \`this\`, which a function sent by source does not get in the worker (it is called with no \`this\`). Pass what it needs as arguments, ${advice}.`);
     case "arguments":
-      return new TypeError(`${where}: ${name} is an arrow function that uses \`arguments\` of the function it was written in, which the worker does not have. Pass them as arguments, ${advice}.`);
+      return new TypeError(`${name} is an arrow function that uses \`arguments\` of the function it was written in, which the worker does not have. Pass them as arguments, ${advice}.`);
     case "super":
     case "#private":
       return new TypeError(
-        `${where}: ${name} uses ${found.outer === "super" ? "`super`" : "a private member (`#name`)"} of the class it was written in; rebuilt from its source in a worker, it has no class. Pass what it needs as arguments, ${advice}.`,
+        `${name} uses ${found.outer === "super" ? "`super`" : "a private member (`#name`)"} of the class it was written in; rebuilt from its source in a worker, it has no class. Pass what it needs as arguments, ${advice}.`,
       );
     default:
       return null;

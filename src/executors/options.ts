@@ -175,6 +175,15 @@ export interface Settings {
   readonly execArgv: readonly string[] | undefined;
 }
 
+/**
+ * @internal For code that starts workers without an executor (`tsaio/multiprocessing`'s `Process`…):
+ * throws, as `new ThreadPoolExecutor()` does, when called by a job module's top-level code in a
+ * worker (see `checkNotImportingJob` in bootstrap.ts). `what` names the call: "Process.start()".
+ */
+export function refuseWhileImportingJob(what: string): void {
+  checkNotImportingJob(what, isJobCode);
+}
+
 /** Whether the running code is a job's (worker.ts runs each job in a task of the class eager.ts defines). */
 function isJobCode(): boolean {
   return currentTaskOrNull()?.constructor.name === "JobTask";
@@ -187,7 +196,7 @@ const MIN_STACK_MB = 0.5;
 /** @internal Checks `options` of executor class `kind` (each problem named) and fills in the defaults. */
 export function executorSettings(kind: string, options: ExecutorOptions | undefined, defaultMax: number): Settings {
   // A worker importing a job module that starts executors (a main module): refuse, before anything starts.
-  checkNotImportingJob(`new ${kind}()`, isJobCode);
+  refuseWhileImportingJob(`new ${kind}()`);
   checkOptions(options, kind);
   const o = options ?? {};
   const max = o.maxWorkers ?? defaultMax;

@@ -5,7 +5,7 @@
 // variable and what to do.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { ProcessPoolExecutor, ThreadPoolExecutor } from "../../src/index.js";
+import { ProcessPoolExecutor, run, ThreadPoolExecutor, toThread } from "../../src/index.js";
 import { sourceFindings } from "../../src/executors/functions.js";
 
 const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
@@ -33,7 +33,7 @@ describe("refused at submit", () => {
     const scale = (x: number): number => x * factor;
     const e = await refusedAtSubmit(pool.submit(scale, 2));
     assert.ok(e instanceof ReferenceError);
-    assert.match(e.message, /^Executor\.submit: factor is not defined in the worker: scale, a function sent by source, reads "factor" from where it was written/);
+    assert.match(e.message, /^factor is not defined in the worker: scale, a function sent by source, reads "factor" from where it was written/);
     assert.match(e.message, /Pass it as an argument, or export scale from a worker module and use workerModule\(\)\.$/);
   });
 
@@ -52,7 +52,7 @@ describe("refused at submit", () => {
 
   test("map, submitWith, toThread-style calls and initializers are checked the same way", async () => {
     const e1 = await refusedAtSubmit(pool.submitWith({}, (x: number) => x + factor, 1));
-    assert.match(e1.message, /^Executor\.submitWith: factor is not defined/);
+    assert.match(e1.message, /^factor is not defined in the worker/);
     await assert.rejects(
       (async () => {
         for await (const _ of pool.map((x: number) => x * factor, [1, 2])) {
@@ -61,7 +61,11 @@ describe("refused at submit", () => {
       })(),
       /factor is not defined in the worker/,
     );
-    assert.throws(() => new ThreadPoolExecutor({ initializer: () => helper(1) }), (e: unknown) => e instanceof ReferenceError && /^ThreadPoolExecutor: initializer: helper is not defined in the worker/.test(e.message));
+    assert.throws(() => new ThreadPoolExecutor({ initializer: () => helper(1) }), (e: unknown) => e instanceof ReferenceError && /^helper is not defined in the worker/.test(e.message));
+    await assert.rejects(
+      run(() => toThread((x: number) => x + factor, 1)),
+      (e: unknown) => e instanceof ReferenceError && /^factor is not defined in the worker/.test(e.message),
+    );
     const procs = new ProcessPoolExecutor({ maxWorkers: 1 });
     const e2 = await refusedAtSubmit(procs.submit((x: number) => helper(x), 1));
     assert.match(e2.message, /helper is not defined in the worker/);
@@ -77,7 +81,7 @@ describe("refused at submit", () => {
     };
     const e1 = await refusedAtSubmit(pool.submit(obj.method, 1));
     assert.ok(e1 instanceof TypeError);
-    assert.match(e1.message, /^Executor\.submit: method uses `this`, which a function sent by source does not get in the worker/);
+    assert.match(e1.message, /^method uses `this`, which a function sent by source does not get in the worker/);
     const arrowThis = function (this: { n: number }) {
       return () => this.n;
     }.call({ n: 1 });
