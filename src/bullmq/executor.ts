@@ -368,12 +368,11 @@ export class BullMQExecutor implements AsyncDisposable {
         const job = j as Job;
         job._loop._nDetached--;
         this._settledCount++;
-        if (job._job === STOPPED) return;
+        if (job._job === STOPPED || job._adding) return; // (_adding: handled when its addBulk returns)
         if (job._byOutcome || job._job === QUEUED) {
           // Its outcome arrived, or it never left: nothing runs anywhere.
           this._stopped(job);
-        } else if (!job._adding) this._stop(job, false);
-        // (_adding: handled when its addBulk returns)
+        } else this._stop(job, false);
         void pending;
       },
       forceStop: (j) => {

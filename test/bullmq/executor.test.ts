@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
 import { CancelledError, InvalidStateError, sleep, taskGroup, timeout, TimeoutError, workerModule } from "../../src/index.js";
 import { BullMQExecutor, BullMQFuture, remoteModule } from "../../src/bullmq/index.js";
 import { redisKeys, redisProblem, redisUrl, requireRedis } from "../support/redis.js";
@@ -199,6 +200,33 @@ describe("BullMQExecutor with a worker process", { skip: problem }, () => {
 
   test("a per-job timeout counts from the job's start on its worker", async () => {
     await assert.rejects(pool.submitWith({ timeout: 300 }, jobs.fns.nap, 30_000), TimeoutError);
+  });
+
+  test("property: random cancellations of waiting and running jobs; each future settles once, nothing is left out", async () => {
+    const runs = Number(process.env.FUZZ_RUNS ?? 4);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ nap: fc.integer({ min: 0, max: 150 }), cancelAt: fc.option(fc.integer({ min: 0, max: 250 }), { nil: null }) }), { minLength: 1, maxLength: 8 }), async (plan) => {
+        const futs = plan.map((p) => pool.submit(jobs.fns.nap, p.nap));
+        const cancelled = new Set<number>();
+        await Promise.all(
+          plan.map(async (p, i) => {
+            if (p.cancelAt === null) return;
+            await new Promise((r) => setTimeout(r, p.cancelAt as number));
+            if (futs[i].cancel("property")) cancelled.add(i);
+          }),
+        );
+        await Promise.all(futs.map((f) => f.stopped()));
+        for (const [i, f] of futs.entries()) {
+          assert.ok(f.done());
+          if (cancelled.has(i)) assert.ok(f.cancelled());
+          else assert.equal(f.result(), "rested");
+          const state = await pool._queue.getJobState(f.queueJobId);
+          assert.ok(state !== "waiting" && state !== "active" && state !== "delayed" && state !== "prioritized", `job ${i} left ${state}`);
+        }
+        assert.equal(pool._pending.size, 0);
+      }),
+      { numRuns: runs },
+    );
   });
 
   test("attempts: a failing job is retried; the future settles once with the run that succeeded", async () => {
