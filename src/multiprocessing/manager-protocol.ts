@@ -24,7 +24,15 @@ export const KIND_CLASS: Record<ObjKind, string> = {
   RLock: "RLockProxy",
 };
 
-/** A dict key: a primitive, compared by value in every process (objects arrive as copies, never equal). */
+/**
+ * A dict key: a primitive, compared by value in every process (objects arrive as copies, never equal).
+ * @example
+ * ```ts
+ * import type { DictKey } from "tsaio/multiprocessing";
+ * const keys: DictKey[] = ["name", 7, 10n, true, null];
+ * console.log(keys.length); // 5
+ * ```
+ */
 export type DictKey = string | number | bigint | boolean | null | undefined;
 
 /** Checks a dict key; returns it. */
@@ -48,7 +56,17 @@ const INT_RANGES: Record<string, [number, number]> = {
   Q: [0, Number.MAX_SAFE_INTEGER],
 };
 
-/** Typecodes a Value takes: Python's (`"i"`, `"d"`, `"u"`…). */
+/**
+ * Typecodes a Value takes: Python's `array` codes — `b`/`B`, `h`/`H`, `i`/`I`, `l`/`L`, `q`/`Q`
+ * (signed/unsigned integers of 8 to 64 bits, checked against their range; 64-bit ones to
+ * `Number.MAX_SAFE_INTEGER`), `f`/`d` (numbers), `u` (one character).
+ * @example
+ * ```ts
+ * import type { Typecode } from "tsaio/multiprocessing";
+ * const code: Typecode = "d";
+ * console.log(code); // d
+ * ```
+ */
 export type Typecode = "b" | "B" | "h" | "H" | "i" | "I" | "l" | "L" | "q" | "Q" | "f" | "d" | "u";
 
 /** Checks a Value's typecode and a value for it. */

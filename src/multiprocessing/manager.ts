@@ -558,7 +558,16 @@ export class NamespaceProxy<T extends Record<string, unknown> = Record<string, u
   }
 }
 
-/** A typecode's value type: a one-character string for `"u"`, else a number. */
+/**
+ * A typecode's value type: a one-character string for `"u"`, else a number.
+ * @example
+ * ```ts
+ * import type { TypecodeValue } from "tsaio/multiprocessing";
+ * const ch: TypecodeValue<"u"> = "x";
+ * const n: TypecodeValue<"i"> = 42;
+ * console.log(ch, n); // x 42
+ * ```
+ */
 export type TypecodeValue<C extends Typecode> = C extends "u" ? string : number;
 
 /**
@@ -603,7 +612,17 @@ export class ValueProxy<C extends Typecode = Typecode> extends BaseProxy {
   }
 }
 
-/** Options of {@link LockProxy.acquire}. */
+/**
+ * Options of {@link LockProxy.acquire}.
+ * @example
+ * ```ts
+ * import { Manager, type AcquireOptions } from "tsaio/multiprocessing";
+ * await using m = await Manager();
+ * const lock = await m.Lock();
+ * const quick: AcquireOptions = { timeout: 100 };
+ * console.log(await lock.acquire(quick), await lock.acquire(quick)); // true false
+ * ```
+ */
 export interface AcquireOptions {
   /** false: take the lock only if it is free now (Python's `blocking=False`). Default true. */
   blocking?: boolean;
@@ -782,7 +801,16 @@ addReviver(URL_, (h: ProxyHandle) => proxyOf(h));
 
 // ------------------------------------------------------------------------------ the manager
 
-/** Options of {@link SyncManager} and {@link Manager}. */
+/**
+ * Options of {@link SyncManager} and {@link Manager}.
+ * @example
+ * ```ts
+ * import { Manager, type ManagerOptions } from "tsaio/multiprocessing";
+ * const options: ManagerOptions = { authkey: "a shared secret" };
+ * await using m = await Manager(options);
+ * console.log(typeof m.address); // string
+ * ```
+ */
 export interface ManagerOptions {
   /** The key clients must prove (default: a random one, handed to processes inside the proxies). */
   authkey?: string;

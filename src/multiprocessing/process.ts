@@ -85,6 +85,14 @@ type ArgsOption<A extends unknown[]> = [] extends A ? { readonly args?: A } : { 
 /**
  * Options of {@link Process}.
  * @typeParam A - the target's parameter types: `args` must match them.
+ * @example
+ * ```ts
+ * import { workerModule } from "tsaio";
+ * import type { ProcessOptions } from "tsaio/multiprocessing";
+ * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
+ * const options: ProcessOptions<[limit: number]> = { target: jobs.fns.countPrimes, args: [1_000], name: "primes", daemon: true };
+ * console.log(options.name); // primes
+ * ```
  */
 export type ProcessOptions<A extends unknown[]> = {
   /**
@@ -103,7 +111,15 @@ export type ProcessOptions<A extends unknown[]> = {
   readonly daemon?: boolean;
 } & ArgsOption<A>;
 
-/** Options of {@link Process.join}. */
+/**
+ * Options of {@link Process.join}.
+ * @example
+ * ```ts
+ * import type { JoinOptions } from "tsaio/multiprocessing";
+ * const options: JoinOptions = { timeout: 5_000, signal: AbortSignal.timeout(10_000) };
+ * console.log(options.timeout); // 5000
+ * ```
+ */
 export interface JoinOptions {
   /** Give up waiting after this many ms (real time; `join` then returns null and the child runs on). */
   timeout?: number | null;
