@@ -18,8 +18,10 @@
  * - A `console.log` line without a trailing comment, and any other comment, is not checked.
  * - Examples are type-checked too, with the repo's compiler options, against dist/'s declarations
  *   when they are fresh (as in `npm test`), else against src/ (see doc-examples/typecheck.ts).
- * - An example whose first line is `// not run: <reason>` does not run (one that needs a server the
- *   test machine lacks, or is not self-contained); use sparingly. The others must exit with code 0
+ * - An example whose first line is `// not run: <reason>` does not run (one that is not
+ *   self-contained); use sparingly. One whose first line is `// needs: redis` runs against the Redis at
+ *   `REDIS_URL` (default 127.0.0.1:6379) when it answers; otherwise it is skipped with one loud line
+ *   (under `CI=true` that fails). The others must exit with code 0
  *   within 15 s.
  *
  * The examples of one source file run in one child process, one after the other, a few files at
@@ -29,11 +31,12 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
-import { compare, type DocExample, expectations, extractExamples, findExamples, FINISHED, instrument, notRunReason, splitComment } from "./doc-examples/extract.js";
+import { compare, type DocExample, expectations, extractExamples, findExamples, FINISHED, instrument, needsServer, notRunReason, splitComment } from "./doc-examples/extract.js";
 import { compileTree, type Outcome, pool, runExamples, writeExample } from "./doc-examples/run.js";
 import { typecheck, typePaths } from "./doc-examples/typecheck.js";
 
@@ -99,6 +102,12 @@ describe("the checker", () => {
     assert.equal(notRunReason(ex(["// not run: needs PostgreSQL", "x();"])), "needs PostgreSQL");
     assert.equal(notRunReason(ex(["// not run:", "x();"])), null);
   });
+
+  test("`// needs: redis` names the server an example needs; other first lines name none", () => {
+    assert.equal(needsServer(ex(["// needs: redis", "x();"])), "redis");
+    assert.equal(needsServer(ex(["// needs: kafka", "x();"])), null);
+    assert.equal(needsServer(ex(["x(); // needs: redis"])), null);
+  });
 });
 
 /** Why an example failed in a child that ran it, or null when it passed. */
@@ -131,6 +140,7 @@ describe("the @example blocks of src/", () => {
     assert.deepEqual((await typeErrors).get(canary), ["src/(canary).ts:2:7 - TS2322: Type 'string' is not assignable to type 'number'."]);
   });
   const compileErrors = new Map(examples.map((e) => [e, notRunReason(e) === null ? writeExample(tree, e) : null]));
+  const redis = examples.some((e) => needsServer(e) === "redis") ? redisAnswers() : Promise.resolve(null);
   const runnable = examples.filter((e) => notRunReason(e) === null && compileErrors.get(e) === null);
 
   // One batch per source file, the largest first; a few batches at once, since examples mostly wait
@@ -144,6 +154,13 @@ describe("the @example blocks of src/", () => {
   const done = pool(
     batches.map((batch) => async () => {
       const out = new Map<DocExample, { failure: string | null; note: string | null }>();
+      const missing = batch.some((e) => needsServer(e) !== null) ? await redis : null;
+      if (missing !== null) {
+        // The server does not answer: these examples are reported by their tests below, not run.
+        for (const e of batch) if (needsServer(e) !== null) out.set(e, { failure: null, note: null });
+        batch = batch.filter((e) => needsServer(e) === null);
+        if (batch.length === 0) return out;
+      }
       // A batch gets each example's 15 s, up to a minute: a hang costs that, then the solo reruns.
       const batchMs = Math.min(batch.length * TIMEOUT_MS, 60_000);
       const o = await runExamples(tree, batch, batchMs);
@@ -174,6 +191,15 @@ describe("the @example blocks of src/", () => {
       continue;
     }
     test(name, async (t) => {
+      if (needsServer(e) !== null) {
+        const missing = await redis;
+        if (missing !== null) {
+          if (process.env.CI === "true") assert.fail(`${name} needs Redis and CI=true: ${missing}`);
+          console.error(`\n*** SKIPPED ${name}: it needs Redis — ${missing} ***\n`);
+          t.skip(`needs Redis: ${missing}`);
+          return;
+        }
+      }
       const compileError = compileErrors.get(e);
       if (compileError !== null) assert.fail(`${name}: the @example does not compile:\n${compileError}`);
       const { failure, note } = await settled.get(e)!;
@@ -184,3 +210,26 @@ describe("the @example blocks of src/", () => {
     });
   }
 });
+
+/** null when a Redis answers PING at `REDIS_URL` (default 127.0.0.1:6379), else why not. */
+function redisAnswers(): Promise<string | null> {
+  const url = new URL(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  const host = url.hostname === "" ? "127.0.0.1" : url.hostname;
+  const port = Number(url.port === "" ? 6379 : url.port);
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    let got = "";
+    const end = (why: string | null): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(why);
+    };
+    const timer = setTimeout(() => end(`no answer from ${host}:${port} within 2 s`), 2000);
+    s.on("connect", () => s.write("PING\r\n"));
+    s.on("data", (d) => {
+      got += d.toString("latin1");
+      if (got.includes("\r\n")) end(got.startsWith("+PONG") ? null : `${host}:${port} answered ${JSON.stringify(got.trim())} to PING`);
+    });
+    s.on("error", (e) => end(`nothing answers at ${host}:${port} (${e.message})`));
+  });
+}

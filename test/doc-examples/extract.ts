@@ -29,6 +29,12 @@ export interface Expectation {
 
 /** The marker that opts an example out of running: its first line is `// not run: <reason>`. */
 export const NOT_RUN = /^\s*\/\/\s*not run:\s*(.*\S)\s*$/;
+/**
+ * The marker of an example that needs a server: its first line is `// needs: redis` (the servers the
+ * test knows how to probe). It runs when the server answers; otherwise it is skipped with one loud line,
+ * except under `CI=true`, where that fails.
+ */
+export const NEEDS = /^\s*\/\/\s*needs:\s*(redis)\s*$/;
 /** The marker of an unchecked expectation: the comment starts with `e.g.` (output that varies). */
 export const VARIES = /^e\.g\.(\s|$)/;
 
@@ -72,6 +78,11 @@ export function findExamples(root: string): DocExample[] {
 /** The reason of a `// not run: <reason>` first line, or null when the example runs. */
 export function notRunReason(ex: DocExample): string | null {
   return NOT_RUN.exec(ex.code[0] ?? "")?.[1] ?? null;
+}
+
+/** The server a `// needs: <server>` first line names, or null. */
+export function needsServer(ex: DocExample): "redis" | null {
+  return (NEEDS.exec(ex.code[0] ?? "")?.[1] as "redis" | undefined) ?? null;
 }
 
 /**

@@ -19,7 +19,7 @@
  * reruns alone, in a fresh child, every example that did not pass in its batch.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { createRequire } from "node:module";
@@ -98,6 +98,9 @@ function packageSpecifiers(root: string): Record<string, string> {
 export function compileTree(root: string): Tree {
   const dir = mkdtempSync(join(tmpdir(), "tsaio-doc-examples-"));
   writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+  // The optional peer dependencies (ioredis, bullmq) resolve from the repo's node_modules, as in a
+  // user's project that installed them.
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
   writeFileSync(join(dir, "doc-log.js"), PRELOAD);
   mkdirSync(join(dir, "examples"));
   const ready = Promise.all(
