@@ -382,6 +382,7 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
       const p = encodeValue(value);
       state.stats.completed++;
       push(d, outcome(K_OK, p));
+      state.running.delete(id); // (its line must not count it as running)
       noteDone();
       return p;
     } catch (e) {
@@ -396,12 +397,14 @@ async function serve(options: RunWorkerOptions, table: Map<string, string>, stop
         await entry.fut?.stopped();
         state.stats.cancelled++;
         push(d, outcome(K_CANCELLED, ""));
+        state.running.delete(id); // (its line must not count it as running)
         noteDone();
         throw new UnrecoverableError(`cancelled: ${entry.cancelled ?? (e as Error).message}`);
       }
       state.stats.failed++;
       const final = e instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (final) push(d, outcome(K_ERR, encodeErrorValue(e)));
+      state.running.delete(id); // (its line must not count it as running)
       noteDone();
       throw e;
     } finally {
