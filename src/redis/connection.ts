@@ -97,8 +97,11 @@ export function checkName(name: unknown, fn: string): asserts name is string {
 
 /** @internal A random id naming one acquisition (its owner in Redis). */
 export function newOwnerId(): string {
-  return randomBytes(9).toString("base64url");
+  return `${PROCESS_ID}${(++ownerCount).toString(36)}`;
 }
+// Unique across processes (random) and within one (a counter); no colon (the scripts split on it).
+const PROCESS_ID = randomBytes(9).toString("base64url");
+let ownerCount = 0;
 
 // Our own connections: fail fast while disconnected (we wait for `ready` ourselves, with a deadline),
 // never replay a command after a reconnect, and keep reconnecting (a backoff capped at 500 ms, and at
@@ -112,7 +115,19 @@ function ownOptions(connectTimeout: number): Partial<RedisOptions> {
     retryStrategy: (times: number) => Math.min(times * 50, cap),
     lazyConnect: false,
     connectTimeout,
+    // Keys are named by our own `keyPrefix` option; a client's ioredis keyPrefix would reach the
+    // scripts' KEYS but not their ARGV (the channel), so it is not used.
+    keyPrefix: "",
   };
+}
+
+/** A call in flight, for the watchdog. */
+interface Watched {
+  readonly deadline: number;
+  readonly c: Redis;
+  readonly what: string;
+  readonly reject: (e: unknown) => void;
+  done: boolean;
 }
 
 /** A script run with EVALSHA, loaded with EVAL when the server does not know it yet. */
@@ -176,38 +191,98 @@ export class Link {
   /**
    * Runs `op` on the command connection (or the pub/sub one with `onSub`) under the rules of the
    * module comment; `what` names the call in errors (`RedisLock.acquire`). Returns a native promise:
-   * the primitives turn it into a tsaio future (a cancellation point).
+   * the primitives turn it into a tsaio future (a cancellation point). The common case — a ready
+   * connection, a reply in time — costs one promise and an entry in the watchdog's set.
    */
-  async call<T>(what: string, op: (c: Redis) => Promise<T>, onSub = false): Promise<T> {
+  call<T>(what: string, op: (c: Redis) => Promise<T>, onSub = false): Promise<T> {
     const deadline = performance.now() + this.config.connectTimeout;
-    for (;;) {
-      if (this._closed) throw new Error(`${what}: the Redis connection was closed (close() was called)`);
+    if (!this._closed) {
       const c = onSub ? this._subConn() : this.cmd;
-      if (c.status !== "ready") await this._ready(c, deadline, what);
-      try {
-        this.commands++;
-        return await this._before(c, op(c), deadline, what);
-      } catch (e) {
-        // A reply error (NOSCRIPT, WRONGTYPE…) is Redis answering: not a connection problem.
-        if ((e as Error).name === "ReplyError" || e instanceof RedisUnavailableError || this._closed) throw e;
-        this.lastError = e as Error;
-        const left = deadline - performance.now();
-        if (left <= 0) throw this._unavailable(what, `no reply within ${this.config.connectTimeout} ms (connectTimeout)`);
-        // The connection may still say "ready" until its close event is processed: let I/O run
-        // before looking again (a retry on a microtask would starve it).
-        await new Promise((resolve) => setTimeout(resolve, Math.min(20, left)));
-      }
+      if (c.status === "ready") return this._send(c, what, op, onSub, deadline);
     }
+    return this._callSlow(what, op, onSub, deadline);
   }
 
-  /** EVALSHA `s`, loading it with EVAL when the server lost or never had it. */
-  async evalScript<T>(c: Redis, s: Script, keys: string[], args: (string | number)[]): Promise<T> {
-    try {
-      return (await c.evalsha(s.sha, keys.length, ...keys, ...args)) as T;
-    } catch (e) {
-      if ((e as Error).name === "ReplyError" && (e as Error).message.startsWith("NOSCRIPT")) return (await c.eval(s.lua, keys.length, ...keys, ...args)) as T;
-      throw e;
+  /** `call` when the connection is not ready (or a send failed): wait for it, up to `deadline`. */
+  private async _callSlow<T>(what: string, op: (c: Redis) => Promise<T>, onSub: boolean, deadline: number): Promise<T> {
+    if (this._closed) throw new Error(`${what}: the Redis connection was closed (close() was called)`);
+    const c = onSub ? this._subConn() : this.cmd;
+    if (c.status !== "ready") await this._ready(c, deadline, what);
+    return this._send(c, what, op, onSub, deadline);
+  }
+
+  /**
+   * Sends `op` on `c` (ready) and settles with its reply, or with a RedisUnavailableError at
+   * `deadline` (then a connection that looked open is dropped and reconnected: a partition). A
+   * connection error before the deadline retries through `_callSlow`.
+   */
+  private _send<T>(c: Redis, what: string, op: (c: Redis) => Promise<T>, onSub: boolean, deadline: number): Promise<T> {
+    this.commands++;
+    return new Promise<T>((resolve, reject) => {
+      const w: Watched = { deadline, c, what, reject, done: false };
+      this._watch(w);
+      op(c).then(
+        (v) => {
+          if (w.done) return;
+          w.done = true;
+          this._watched.delete(w);
+          resolve(v);
+        },
+        (e: unknown) => {
+          if (w.done) return;
+          w.done = true;
+          this._watched.delete(w);
+          // A reply error (NOSCRIPT, WRONGTYPE…) is Redis answering: not a connection problem.
+          if ((e as Error).name === "ReplyError" || this._closed) return reject(e);
+          this.lastError = e as Error;
+          const left = deadline - performance.now();
+          if (left <= 0) return reject(this._unavailable(what, `no reply within ${this.config.connectTimeout} ms (connectTimeout)`));
+          // The connection may still say "ready" until its close event is processed: let I/O run
+          // before looking again (a retry on a microtask would starve it).
+          setTimeout(() => resolve(this._callSlow(what, op, onSub, deadline)), Math.min(20, Math.ceil(left)));
+        },
+      );
+    });
+  }
+
+  /**
+   * Calls in flight, checked by one timer while there are any (a timer per call would cost more than
+   * the call: Node makes a timer list per distinct duration). A call fails at most `_tick` ms after
+   * its deadline.
+   */
+  private readonly _watched = new Set<Watched>();
+  private _watchTimer: NodeJS.Timeout | null = null;
+  private get _tick(): number {
+    return Math.max(5, Math.min(100, Math.round(this.config.connectTimeout / 10)));
+  }
+
+  private _watch(w: Watched): void {
+    this._watched.add(w);
+    if (this._watchTimer === null) this._watchTimer = setTimeout(this._check, this._tick);
+  }
+
+  private readonly _check = (): void => {
+    this._watchTimer = null;
+    const t = performance.now();
+    const silent = new Set<Redis>();
+    for (const w of this._watched) {
+      if (w.deadline > t) continue;
+      w.done = true;
+      this._watched.delete(w);
+      w.reject(this._unavailable(w.what, `no reply within ${this.config.connectTimeout} ms (connectTimeout)`));
+      silent.add(w.c);
     }
+    // The socket may look open while nothing comes back (a partition): start afresh.
+    for (const c of silent) if (!this._closed && c.status === "ready") c.disconnect(true);
+    if (this._watched.size > 0) this._watchTimer = setTimeout(this._check, this._tick);
+  };
+
+  /** Runs script `s` (EVALSHA, loading it when the server lacks it: ioredis' defineCommand does that). */
+  evalScript<T>(c: Redis, s: Script, keys: string[], args: (string | number)[]): Promise<T> {
+    const name = `tsaio_${s.sha.slice(0, 12)}`;
+    const cmds = c as unknown as Record<string, (...a: (string | number)[]) => Promise<T>>;
+    if (typeof cmds[name] !== "function") c.defineCommand(name, { lua: s.lua });
+    return cmds[name](keys.length, ...keys, ...args);
   }
 
   /** Listens to `channel` (subscribing when it is the first local listener); `ready` settles once subscribed. */
@@ -266,6 +341,8 @@ export class Link {
     this._closed = true;
     this.cmd.disconnect();
     this.sub?.disconnect();
+    if (this._watchTimer !== null) clearTimeout(this._watchTimer);
+    this._watchTimer = null;
     for (const set of this._listeners.values()) for (const l of set) l._fire();
     this._listeners.clear();
   }
@@ -317,30 +394,6 @@ export class Link {
       c.on("ready", onReady);
       c.on("end", onEnd);
       if (c.status === "wait") c.connect().catch((e: Error) => (this.lastError = e));
-    });
-  }
-
-  /** `p`, or a RedisUnavailableError at `deadline`; a connection silent that long is dropped and reconnected. */
-  private _before<T>(c: Redis, p: Promise<T>, deadline: number, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          reject(this._unavailable(what, `no reply within ${this.config.connectTimeout} ms (connectTimeout)`));
-          // The socket may look open while nothing comes back (a partition): start afresh.
-          if (!this._closed && c.status === "ready") c.disconnect(true);
-        },
-        Math.max(0, deadline - performance.now()),
-      );
-      p.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
     });
   }
 

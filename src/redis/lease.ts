@@ -120,7 +120,7 @@ export function until<T>(loop: Loop, signal: AbortSignal | undefined, deadline: 
   const fut = new Future<T | typeof TIMED_OUT>(loop);
   let timer: NodeJS.Timeout | undefined;
   if (deadline !== Infinity) {
-    timer = setTimeout(() => settle(fut, TIMED_OUT), Math.max(0, deadline - performance.now()));
+    timer = setTimeout(() => settle(fut, TIMED_OUT), Math.max(0, Math.ceil(deadline - performance.now())));
   }
   const cleanup = arm(fut);
   if (signal !== undefined) cancelOnAbort(fut as Future<unknown>, signal);
@@ -180,7 +180,8 @@ export class RedisLease implements AsyncDisposable {
   /** @internal */ readonly _prim: LeasedPrimitive;
   /** @internal The owner id of this acquisition (what Redis stores). */
   readonly _owner: string;
-  /** @internal */ readonly _ac = new AbortController();
+  /** @internal Made on first use of `signal` (or at a loss): most leases never need one. */
+  _ac: AbortController | null = null;
   /** @internal */ _task: Task<unknown> | null;
   /** @internal Local time the last confirmed renewal (or the acquire) was sent. */
   _confirmedAt: number;
@@ -219,6 +220,8 @@ export class RedisLease implements AsyncDisposable {
 
   /** Aborted when the lease may be lost (its reason says why): hand it to work that must stop then. */
   get signal(): AbortSignal {
+    this._ac ??= new AbortController();
+    if (this._state === "lost" && !this._ac.signal.aborted) this._ac.abort(this._lossError());
     return this._ac.signal;
   }
 
@@ -258,17 +261,18 @@ export class RedisLease implements AsyncDisposable {
     this._lossTimer = setTimeout(() => {
       this._lossTimer = null;
       this._lose(`no renewal confirmed since ${Math.round(performance.now() - this._confirmedAt)} ms ago (local expiry: last confirmed renewal + leaseMs ${c.leaseMs} − marginMs ${c.marginMs})`);
-    }, Math.max(0, wait));
+    }, Math.max(0, Math.floor(wait)));
     this._lossTimer.unref();
   }
 
   /** @internal */
   _scheduleRenew(ms: number): void {
     if (this._state !== "held") return;
+    // Whole milliseconds: Node keeps one timer list per distinct duration.
     this._renewTimer = setTimeout(() => {
       this._renewTimer = null;
       this._renew();
-    }, ms);
+    }, Math.max(0, Math.floor(ms)));
     this._renewTimer.unref();
   }
 
@@ -305,10 +309,16 @@ export class RedisLease implements AsyncDisposable {
     p._stats.lost++;
     p._leases.delete(this);
     p._onLeaseEnd(this);
-    const msg = `${p._what} ${JSON.stringify(p.name)}: the lease (fencing token ${this.token}) may be lost: ${reason}; cancelling its holder`;
-    this._ac.abort(new CancelledError(msg));
+    const err = this._lossError();
+    this._ac?.abort(err);
     const t = this._task;
-    if (t !== null && !t.done()) t.cancel(msg);
+    if (t !== null && !t.done()) t.cancel(err.message);
+  }
+
+  /** @internal */
+  _lossError(): CancelledError {
+    const p = this._prim;
+    return new CancelledError(`${p._what} ${JSON.stringify(p.name)}: the lease (fencing token ${this.token}) may be lost: ${this._lostReason}; cancelling its holder`);
   }
 
   /** @internal */
