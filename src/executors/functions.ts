@@ -398,6 +398,8 @@ const GENERATOR_BEFORE = new Set(["function", "{", ",", ";", "}", "static", "asy
 const FIELD_AFTER = new Set([",", "}", "=", ";", ":"]);
 /** After these a `/` is a division, not a regular expression. */
 const VALUE_END = new Set([")", "]", "++", "--"]);
+/** Words whose parenthesized head may be followed by a statement starting with a regular expression. */
+const STATEMENT_HEAD = new Set(["if", "while", "for", "with"]);
 const REGEX_AFTER_WORD = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
 
 interface Tok {
@@ -415,6 +417,9 @@ function tokenize(src: string): Tok[] | null {
   const out: Tok[] = [];
   /** For each open `{`: whether it opened a template substitution (`${`). */
   const braces: boolean[] = [];
+  /** For each open `(`: the word before it (`if`, `while`…), and the one of the `(` closed last. */
+  const parens: string[] = [];
+  let closedParenOf = "";
   let i = 0;
   const n = src.length;
   const isWordStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127;
@@ -472,7 +477,9 @@ function tokenize(src: string): Tok[] | null {
     } else if (c === 47) {
       const prev = out.length === 0 ? null : out[out.length - 1];
       if (prev !== null && prev.s === "}") return null; // a block or an object literal before it: cannot tell
-      const division = prev !== null && (prev.s === "0" || prev.s === '""' || prev.s === "`" || VALUE_END.has(prev.s) || (prev.word && !REGEX_AFTER_WORD.has(prev.s)));
+      // After `)`, a division — unless the parentheses were a statement's head: `if (x) /re/.test(s)`.
+      const afterHead = prev !== null && prev.s === ")" && STATEMENT_HEAD.has(closedParenOf);
+      const division = prev !== null && !afterHead && (prev.s === "0" || prev.s === '""' || prev.s === "`" || VALUE_END.has(prev.s) || (prev.word && !REGEX_AFTER_WORD.has(prev.s)));
       if (division) {
         i += src.charCodeAt(i + 1) === 61 ? 2 : 1;
         out.push({ s: "/", word: false });
@@ -508,6 +515,8 @@ function tokenize(src: string): Tok[] | null {
       if (s === "?." && (three === "?.(" || three === "?.[")) {
         /* `?.(` and `?.[`: the bracket comes next */
       }
+      if (s === "(") parens.push(out.length === 0 ? "" : out[out.length - 1].s);
+      else if (s === ")") closedParenOf = parens.pop() ?? "";
       if (s === "{") braces.push(false);
       else if (s === "}") {
         if (braces.length === 0) return null;

@@ -194,6 +194,9 @@ describe("no false alarm: self-contained functions run", () => {
     // Source it does not lex (a `/` after `}`): no finding at all rather than a wrong one.
     assert.equal(sourceFindings("() => { if (a) {} /x/.test(b); }"), null);
     assert.deepEqual(sourceFindings("function* g() { yield factor * 2; }"), { free: ["factor"], outer: null });
+    // A regular expression after a statement's head is no division: its text is not read as names.
+    assert.deepEqual(sourceFindings("(s) => { if (s) /factor|helper/.test(s); return (s.length) / 2; }"), { free: [], outer: null });
+    assert.deepEqual(sourceFindings("(s) => { while (s) /x/g.exec(s); return (s) / factor; }"), { free: ["factor"], outer: null });
   });
 });
 
