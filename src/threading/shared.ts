@@ -116,6 +116,13 @@ export function checkHandle(h: unknown, kind: string, what: string): void {
   }
 }
 
+// Why no common base class for Lock, RLock, Semaphore, Event, Condition, Barrier (and Queue): what
+// they repeat is one-line delegations to the helpers here (attach, handleOf, waitUnlessReady,
+// runHolding/holdOf in lock.ts) plus the `_w` field and the WIRE method, and most of those lines
+// carry each class's own TSDoc and examples. A base class would have to be public (the .d.ts of
+// `class Lock extends Base` names Base; stripInternal cannot hide it), would add a name to the
+// API and a link to every prototype chain, and would save about five lines a class: not worth it.
+
 /**
  * A primitive of class `proto` re-attached from `handle` (its `from`): an object of that prototype
  * whose `_w` are the handle's words, checked as {@link wordsOf} does.
