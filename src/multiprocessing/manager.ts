@@ -865,7 +865,7 @@ export class SyncManager implements AsyncDisposable {
   /** Starts the server process; resolves (to this manager) once it listens. A manager starts once. */
   async start(): Promise<this> {
     throwAtCall();
-    checkNotBootstrapping("SyncManager.start");
+    checkNotBootstrapping("SyncManager.start()");
     if (this._state !== "initial") throw new InvalidStateError(`SyncManager.start: the manager was ${this._state === "shutdown" ? "shut down" : "started"} already`);
     this._state = "starting";
     const loop = runningLoop();

@@ -14,12 +14,12 @@ import { constants as osConstants } from "node:os";
 import { inspect } from "node:util";
 import { runningLoop } from "../context.js";
 import { CancelledError, InvalidStateError } from "../errors.js";
-import { BOOTSTRAP, checkNotImportingJob, tsxApiUrl } from "../executors/bootstrap.js";
+import { BOOTSTRAP, tsxApiUrl } from "../executors/bootstrap.js";
 import { checkEntry, fnEntry, type WorkerFunction } from "../executors/functions.js";
+import { refuseWhileImportingJob } from "../executors/options.js";
 import { abortMessage, cancelOnAbort, throwAtCall, WaiterFuture } from "../futures.js";
 import { type DescribeOptions, FULL } from "../internal/describe.js";
 import { describe } from "../internal/validate.js";
-import { currentTaskOrNull } from "../tasks.js";
 import type { ChildInit } from "./child.js";
 import { toProcess } from "./revive.js";
 
@@ -64,11 +64,6 @@ export function spawnChild(entry: string, init: Record<string, unknown>): ChildP
   return child;
 }
 
-/** Whether the running code is a process-pool job's (a job may start processes; a module being imported for one may not). */
-function isJobCode(): boolean {
-  return currentTaskOrNull()?.constructor.name === "JobTask";
-}
-
 /**
  * @internal Refuses to start a process from a worker (or a Process's child) that is importing the
  * module of its job or target: that module starts processes at its top level, as a main module
@@ -76,7 +71,7 @@ function isJobCode(): boolean {
  * made to start a new process before the current process has finished its bootstrapping phase").
  */
 export function checkNotBootstrapping(what: string): void {
-  checkNotImportingJob(what, isJobCode);
+  refuseWhileImportingJob(what);
 }
 
 /** `[]`-accepting targets may leave `args` out; any other target must be given its arguments. */
@@ -230,7 +225,7 @@ export class Process<A extends unknown[] = unknown[]> implements AsyncDisposable
    */
   start(): void {
     this._checkOpen("start");
-    checkNotBootstrapping("Process.start");
+    checkNotBootstrapping("Process.start()");
     if (this._state !== "initial") throw new InvalidStateError(`Process.start: ${this.name} was started already (a process can only be started once)`);
     const args = toProcess(this._args, "Process.start") as unknown[];
     // Clone once here, so that an argument that cannot cross fails at start() with its reason, not in the child.

@@ -196,5 +196,5 @@ test("no recursive start-up: a target module that starts a Process at its top le
   const out = await runFixture("../multiprocessing/fixtures/process-recursive.ts");
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout.trim(), "exit 1");
-  assert.match(out.stderr, /Process Process-1:\n[^\n]*Process\.start: an attempt was made to start an executor in a worker process while it was importing the job module/);
+  assert.match(out.stderr, /Process Process-1:\n[^\n]*Process\.start\(\): an attempt was made to start an executor in a worker process while it was importing the job module/);
 });
