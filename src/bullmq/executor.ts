@@ -313,6 +313,10 @@ export class BullMQExecutor implements AsyncDisposable {
   /** @internal */ _checkTimer: LongTimeout | null = null;
   /** @internal */ _checking = false;
   /** @internal */ _shutdownWaiters: (() => void)[] = [];
+  /** @internal Futures submitted and not done yet. */
+  _undone = 0;
+  /** @internal Waiting for `_undone` to reach 0. */
+  _settledWaiters: (() => void)[] = [];
   /** @internal */ _settledCount = 0;
   /** @internal */ readonly _owner: JobOwner;
 
@@ -368,6 +372,11 @@ export class BullMQExecutor implements AsyncDisposable {
         const job = j as Job;
         job._loop._nDetached--;
         this._settledCount++;
+        if (--this._undone === 0 && this._settledWaiters.length > 0) {
+          const ws = this._settledWaiters;
+          this._settledWaiters = [];
+          for (const w of ws) w();
+        }
         if (job._job === STOPPED || job._adding) return; // (_adding: handled when its addBulk returns)
         if (job._byOutcome || job._job === QUEUED) {
           // Its outcome arrived, or it never left: nothing runs anywhere.
@@ -560,6 +569,7 @@ export class BullMQExecutor implements AsyncDisposable {
     const seq = ++this._seq;
     const job = new BullMQFuture<unknown>(loop, this._owner, seq, entry, [], timeout, chunk);
     (job as { _bullId: string })._bullId = `${this._callerId}-${seq}`;
+    this._undone++;
     loop._nDetached++; // out on the fleet: run()'s deadlock detection must not give up on its awaiters
     let a: string;
     try {
@@ -916,10 +926,21 @@ export class BullMQExecutor implements AsyncDisposable {
     for (const w of ws) w();
   }
 
-  /** @internal Resolves once no job is out. */
-  _waitIdle(): Promise<void> {
-    if (this._pending.size === 0 && this._batch.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this._shutdownWaiters.push(resolve));
+  /**
+   * @internal Resolves once every future has ended and every job has stopped — except that a job
+   * whose stop still waits (for Redis to come back, or for its worker's word) is waited for at most
+   * `connectTimeout` + two checks: shutdown never hangs on an unreachable Redis.
+   */
+  async _waitIdle(): Promise<void> {
+    if (this._undone > 0) await new Promise<void>((resolve) => this._settledWaiters.push(resolve));
+    if (this._pending.size === 0 && this._batch.length === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = new LongTimeout(resolve, this._connectTimeout + 2 * this._checkInterval);
+      this._shutdownWaiters.push(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
   }
 
   /** @internal Closes the connections. */

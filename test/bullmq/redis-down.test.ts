@@ -37,7 +37,7 @@ describe("Redis going away", { skip: problem }, () => {
     pool = new BullMQExecutor({ queue, prefix, connection: proxy.urlFor(redisUrl()), connectTimeout: 1_000 });
     worker = runWorker({
       modules: { jobs: fileURLToPath(new URL("./fixtures/jobs.ts", import.meta.url)) },
-      queue, prefix, connection: redisUrl(), concurrency: 2, maxWorkers: 1, signal: stop.signal, progressEvery: 1, log: (l) => lines.push(l),
+      queue, prefix, connection: redisUrl(), concurrency: 4, maxWorkers: 1, signal: stop.signal, progressEvery: 1, log: (l) => lines.push(l),
     });
   });
   after(async () => {
@@ -58,6 +58,24 @@ describe("Redis going away", { skip: problem }, () => {
       return { error: e, ms: performance.now() - t0 };
     }
   };
+
+  test("shutdown({ cancelFutures }) while Redis is away ends within connectTimeout and a few checks", async () => {
+    const other = new BullMQExecutor({ queue, prefix, connection: proxy.urlFor(redisUrl()), connectTimeout: 1_000, _checkInterval: 300 });
+    // Its stop cannot reach the worker (Redis is away, then the executor is closed): it naps to its end there.
+    const out = other.submit(jobs.fns.nap, 1_500);
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.cut();
+    try {
+      const t0 = performance.now();
+      await other.shutdown({ cancelFutures: true });
+      const ms = performance.now() - t0;
+      assert.ok(out.cancelled());
+      assert.ok(ms < 10_000, `shutdown took ${ms} ms`);
+      assert.match(inspect(other), /closed/);
+    } finally {
+      proxy.restore();
+    }
+  });
 
   for (const mode of ["refuse", "blackhole"] as const) {
     test(`${mode}: calls and jobs out fail after connectTimeout; back to work once Redis is back`, async () => {
