@@ -6,6 +6,10 @@
  * enumerable string keys in the same order, lone surrogates kept (strings travel as UTF-16 code
  * units, one byte each when all are below 256), -0 kept. The first byte says which form.
  *
+ * One difference with structured clone: an object holding a value the fast form does not take
+ * (a Date, a Map…) is read twice — by the fast form until it meets that value, then by
+ * `v8.serialize` — so its getters, if it has any, run twice.
+ *
  * Speed: the encoder writes into one reused scratch buffer of this thread ({@link encodeScratch}),
  * so a put allocates nothing but what the caller made; the decoder reads from a scratch the Queue
  * copied the record into. Strings are built from chunks of char codes (short) or by Buffer's
@@ -149,6 +153,23 @@ function write(v: unknown, depth: number): void {
  * be cloned.
  */
 export function encodeScratch(item: unknown): number {
+  if (encoding) return encodeNested(item);
+  encoding = true;
+  try {
+    const n = encodeInto(item);
+    last = buf;
+    return n;
+  } finally {
+    encoding = false;
+  }
+}
+
+/** Whether an encode is running: a getter of the item being encoded may put another item. */
+let encoding = false;
+/** Where the last {@link encodeScratch} left its bytes. */
+let last: Buffer = buf;
+
+function encodeInto(item: unknown): number {
   pos = 1;
   buf[0] = PLAIN;
   try {
@@ -165,15 +186,29 @@ export function encodeScratch(item: unknown): number {
   return v8.length + 1;
 }
 
-/** The scratch buffer {@link encodeScratch} wrote into (it may be replaced by a larger one on a later call). */
+/** An encode inside an encode (from a getter): into a buffer of its own, the outer one's state kept. */
+function encodeNested(item: unknown): number {
+  const [outerBuf, outerView, outerPos] = [buf, view, pos];
+  buf = Buffer.allocUnsafeSlow(256);
+  view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  try {
+    const n = encodeInto(item);
+    last = buf;
+    return n;
+  } finally {
+    [buf, view, pos] = [outerBuf, outerView, outerPos];
+  }
+}
+
+/** The buffer the last {@link encodeScratch} wrote into: its bytes are `[0, length)` until the next call. */
 export function scratch(): Buffer {
-  return buf;
+  return last;
 }
 
 /** The bytes of `item` (a fresh copy), in the plain form when it applies, else v8's. Throws DataCloneError like postMessage. */
 export function encode(item: unknown): Uint8Array {
   const n = encodeScratch(item);
-  return new Uint8Array(buf.subarray(0, n)); // a copy (Buffer's slice would be a view)
+  return new Uint8Array(last.subarray(0, n)); // a copy (Buffer's slice would be a view)
 }
 
 // ------------------------------------------------------------------------------ decoder
@@ -261,7 +296,9 @@ function read(): unknown {
       const o: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) {
         const k = readKey();
-        if (k === "__proto__") Object.defineProperty(o, k, { value: read(), enumerable: true, writable: true, configurable: true });
+        // A key Object.prototype has ("__proto__", or a setter or read-only property someone added)
+        // is defined, not assigned: structured clone makes own data properties, calling no setter.
+        if (k in Object.prototype) Object.defineProperty(o, k, { value: read(), enumerable: true, writable: true, configurable: true });
         else o[k] = read();
       }
       return o;

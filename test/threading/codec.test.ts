@@ -86,3 +86,30 @@ test("each form's edges: int sizes, long and wide strings, __proto__ keys, key-c
   encode({ id: 2 });
   assert.deepEqual(bytes, copy);
 });
+
+test("a getter that puts another item while its object is encoded; keys Object.prototype has are defined, not assigned", async () => {
+  const { Queue } = await import("../../src/threading/index.js");
+  const q = new Queue<unknown>();
+  const outer = {
+    a: "outer-a",
+    get b(): string {
+      q.putNowait({ inner: "x".repeat(300) }); // a nested encode, larger than its first buffer
+      return "outer-b";
+    },
+    c: [1, 2, 3],
+  };
+  q.putNowait(outer);
+  assert.deepEqual(q.getNowait(), { inner: "x".repeat(300) });
+  assert.deepEqual(q.getNowait(), { a: "outer-a", b: "outer-b", c: [1, 2, 3] });
+  // A setter added to Object.prototype is not called by decoding; the key becomes an own data property.
+  let called = 0;
+  Object.defineProperty(Object.prototype, "tsaioTestKey", { set: () => void called++, configurable: true });
+  try {
+    const back = roundTrip({ tsaioTestKey: 5, toString: 6 }) as Record<string, unknown>;
+    assert.equal(called, 0);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(back, "tsaioTestKey"), { value: 5, writable: true, enumerable: true, configurable: true });
+    assert.equal(back.toString, 6);
+  } finally {
+    delete (Object.prototype as Record<string, unknown>).tsaioTestKey;
+  }
+});
