@@ -12,6 +12,7 @@ import { after, test } from "node:test";
 import { inspect } from "node:util";
 import { CancelledError, InvalidStateError, run, workerModule, createTask, sleep } from "../../src/index.js";
 import { Process } from "../../src/multiprocessing/process.js";
+import { Pipe } from "../../src/multiprocessing/connection.js";
 import { Lock } from "../../src/threading/lock.js";
 import { runFixture } from "../fixtures/run-fixture.js";
 import { Token } from "./fixtures/process-wired.js";
@@ -45,7 +46,9 @@ test("exit codes: 0 with the arguments given, async target awaited, process.exit
   const exits3 = new Process({ target: jobs.fns.exitWith, args: [3] });
   const timer = new Process({ target: jobs.fns.leaveTimer });
   const wired = new Process({ target: jobs.fns.tokens, args: [f2, new Token(1), [new Token(2), { t: new Token(3), x: 4 }], new Map([["k", new Token(5)]]), "plain"] });
-  const all = [asyncOne, exits3, timer, wired];
+  const [here, there] = Pipe<string>();
+  const piped = new Process({ target: jobs.fns.greet, args: [there] });
+  const all = [asyncOne, exits3, timer, wired, piped];
   assert.match(inspect(asyncOne), /^<Process name='async-one' parent=\d+ initial>$/);
   assert.equal(asyncOne.pid, null);
   assert.equal(asyncOne.exitCode, null);
@@ -53,8 +56,14 @@ test("exit codes: 0 with the arguments given, async target awaited, process.exit
   assert.equal(typeof asyncOne.pid, "number");
   assert.equal(asyncOne.isAlive(), true);
   assert.match(inspect(asyncOne), new RegExp(`^<Process name='async-one' pid=${asyncOne.pid} parent=${process.pid} started>$`));
+  // A Pipe end given to a Process works there (it moved: closed here).
+  assert.equal(there.closed, true);
+  assert.equal(await here.recv(), `hello from ${piped.pid}`);
+  await here.send("hi");
+  assert.equal(await here.recv(), "got hi");
+  here.close();
   const codes = await Promise.all(all.map((p) => p.join()));
-  assert.deepEqual(codes, [0, 3, 0, 0]);
+  assert.deepEqual(codes, [0, 3, 0, 0, 0]);
   assert.equal(readFileSync(f1, "utf8"), "from the child", "the async target ran to its end before the child exited");
   assert.deepEqual(JSON.parse(readFileSync(f2, "utf8")), ["Token(1)", ["Token(2)", { t: "Token(3)", x: 4 }], [["k", "Token(5)"]], "plain"]);
   assert.equal(asyncOne.isAlive(), false);
