@@ -66,7 +66,6 @@ const SCHEME = "tsaio-worker:";
  * too (see {@link BullMQExecutorOptions.modules}). Only a {@link BullMQExecutor} can run its functions.
  * @example
  * ```ts
- * // not run: the doc-example runner's temporary tree cannot resolve bullmq (an optional peer dependency); test/bullmq/executor.test.ts covers it
  * import { remoteModule } from "tsaio/bullmq";
  * const thumbs = remoteModule<typeof import("./jobs.js")>("thumbs");
  * console.log(thumbs.fns.hash.exportName, thumbs.url); // hash tsaio-worker:thumbs
@@ -81,7 +80,7 @@ export function remoteModule<M = Record<string, (...args: unknown[]) => unknown>
  * Options of {@link BullMQExecutor}. Only `queue` is required.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: needs a Redis server and a worker serving queue "cpu" (tsaio worker ./jobs.ts --queue cpu)
  * import { workerModule } from "tsaio";
  * import { BullMQExecutor } from "tsaio/bullmq";
  * const jobs = workerModule<typeof import("./jobs.js")>(new URL("./jobs.js", import.meta.url));
@@ -124,7 +123,7 @@ export interface BullMQExecutorOptions {
  * Per-job options of {@link BullMQExecutor.submitWith}.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: needs a Redis server and a worker serving queue "cpu" (tsaio worker ./jobs.ts --queue cpu)
  * import { BullMQExecutor, remoteModule } from "tsaio/bullmq";
  * const jobs = remoteModule<typeof import("./jobs.js")>("jobs");
  * await using pool = new BullMQExecutor({ queue: "cpu" });
@@ -149,7 +148,6 @@ export interface BullMQJobOptions {
  * The error of a call or a job when Redis has not answered for `connectTimeout`.
  * @example
  * ```ts
- * // not run: the doc-example runner's temporary tree cannot resolve bullmq (an optional peer dependency); test/bullmq/executor.test.ts covers it
  * import { BullMQConnectionError } from "tsaio/bullmq";
  * const e = new BullMQConnectionError("Redis at redis://127.0.0.1:6379 unreachable for 5000 ms");
  * console.log(e.name, e instanceof Error); // BullMQConnectionError true
@@ -168,7 +166,7 @@ export class BullMQConnectionError extends Error {
  * @typeParam T - the job's result type.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: needs a Redis server and a worker serving queue "cpu" (tsaio worker ./jobs.ts --queue cpu)
  * import { BullMQExecutor, remoteModule } from "tsaio/bullmq";
  * const jobs = remoteModule<typeof import("./jobs.js")>("jobs");
  * await using pool = new BullMQExecutor({ queue: "cpu" });
@@ -470,11 +468,11 @@ export class BullMQExecutor implements AsyncDisposable {
    * running ones aborted on their workers). Calling it again is harmless.
    * @example
    * ```ts
-   * // not run: needs a Redis server
+   * // needs: redis
    * import { BullMQExecutor } from "tsaio/bullmq";
    * const pool = new BullMQExecutor({ queue: "cpu" });
    * await pool.shutdown({ cancelFutures: true });
-   * console.log(pool); // <BullMQExecutor closed queue=cpu out=0 …>
+   * console.log(pool); // e.g. <BullMQExecutor closed queue=cpu out=0 settled=0 at=redis://127.0.0.1:6379>
    * ```
    */
   async shutdown(options?: ShutdownOptions): Promise<void> {

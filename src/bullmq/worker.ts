@@ -60,7 +60,7 @@ import { RESULT_TTL_S } from "./executor.js";
  * Options of {@link runWorker} (and of `tsaio worker`, whose flags have the same names).
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: serves a Redis queue for a minute, from ./jobs.ts and ./dist/thumbs.js
  * import { runWorker } from "tsaio/bullmq";
  * const ac = new AbortController();
  * const done = runWorker({ modules: ["./jobs.ts", "thumbs=./dist/thumbs.js"], queue: "cpu", concurrency: 8, signal: ac.signal });
@@ -232,7 +232,7 @@ export class WorkerState {
  * thread (or process) of its own pool. The same as `tsaio worker <module…> --queue q`.
  * @example
  * ```ts
- * // not run: needs a Redis server
+ * // not run: serves a Redis queue for a minute
  * import { run, timeout } from "tsaio";
  * import { runWorker } from "tsaio/bullmq";
  * await run(async () => {
