@@ -8,6 +8,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { gather, run, workerModule } from "tsaio";
 import { BullMQExecutor } from "tsaio/bullmq";
 
@@ -50,8 +52,13 @@ export default async function main(): Promise<void> {
     for (const f of futs) where.set(f.worker ?? "?", (where.get(f.worker ?? "?") ?? 0) + 1);
     console.log(`${results.length} thumbnails in ${Math.round(performance.now() - t0)} ms on ${where.size} workers: ${[...where].map(([w, n]) => `${w} ×${n}`).join(", ")}`);
   } finally {
-    await pool._queue.obliterate({ force: true }).catch(() => {});
     await pool.shutdown();
+    // The demo's queue is its own: remove its keys (BullMQ's obliterate).
+    const connection = new Redis(redis, { maxRetriesPerRequest: null });
+    const q = new Queue(queue, { connection });
+    await q.obliterate({ force: true }).catch(() => {});
+    await q.close();
+    connection.disconnect();
     for (const w of workers) w.kill("SIGTERM");
     await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
     console.log("workers stopped; bye");
