@@ -48,14 +48,14 @@ const stopArb: fc.Arbitrary<Stop> = fc.oneof(
 const actorArb: fc.Arbitrary<Actor> = fc.record({
   role: fc.constantFrom("put" as const, "get" as const),
   n: fc.integer({ min: 1, max: 6 }),
-  timeout: fc.option(fc.integer({ min: 0, max: 2 }), { freq: 2 }),
+  timeout: fc.option(fc.integer({ min: 0, max: 1 }), { freq: 2 }),
   stop: stopArb,
 });
 const workerArb: fc.Arbitrary<WorkerActor> = fc.record({
   role: fc.constantFrom("put" as const, "get" as const),
-  n: fc.integer({ min: 1, max: 20 }),
+  n: fc.integer({ min: 1, max: 10 }),
   // Blocking gets without a timeout end at the final shutdown; blocking puts, once drained.
-  timeout: fc.option(fc.integer({ min: 0, max: 2 }), { freq: 2 }),
+  timeout: fc.option(fc.integer({ min: 0, max: 1 }), { freq: 2 }),
 });
 const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
   maxsize: fc.integer({ min: 0, max: 4 }),
