@@ -16,21 +16,23 @@
  * Misuse of state (releasing an unlocked Lock, an RLock one does not own, over-releasing a
  * BoundedSemaphore) throws `InvalidStateError`, as everywhere in tsaio.
  *
- * **Crash safety: recovered.** A thread tsaio knows — a `ThreadPoolExecutor` worker, or a plain
- * `Worker` given to {@link registerWorker} — that dies (exits, throws an uncaught error, is
- * terminated) while holding a `Lock`, an `RLock` or `Semaphore` permits does not wedge them: what it
- * held is released, as if it had called `release()`, and its own pending waits are given up (a lock
- * or a `Condition` notification handed to it goes to the next waiter). Waiters in every thread wake
- * and go on; nobody gets an error. This happens in the thread that made the pool or the worker,
- * when it learns of the exit, before the dead worker's jobs fail; it covers the primitives that
- * thread made or re-attached (those a worker made and shared by other means are not known). Like
- * a robust mutex's `EOWNERDEAD`, recovery cannot undo a half-done update the dead thread made
- * under the lock: subscribe to the `tsaio:threading:recovered` diagnostics channel
- * (`{ threadId, primitive }`) to learn of it. A `Semaphore` counts holders per thread only while
- * every release comes from a thread holding a permit; once one does not (one thread releases what
- * another acquired: signalling), a dead thread's permits are no longer given back — use an `Event`
- * or a `Queue` for signalling. A `Barrier` or `Event` holds nothing; a `Queue` is unaffected by a
- * dead consumer or producer, except for an item being copied at the instant of death.
+ * **Crash safety: recovered, not broken.** A thread tsaio knows — a `ThreadPoolExecutor` worker, or
+ * a plain `Worker` given to {@link registerWorker} — that dies (exits, throws an uncaught error, is
+ * terminated) while holding a `Lock`, an `RLock` or `Semaphore` permits does not wedge them: what
+ * it held is released as if it had called `release()`, and its pending waits are given up (a lock,
+ * permit or `Condition` notification handed to it goes to the next waiter). Waiters in every
+ * thread wake and go on; nobody gets an error. It happens in the thread that made the pool or the
+ * worker, when it learns of the exit and before the dead worker's jobs fail, for the primitives
+ * that thread made or re-attached (one a worker made and shared by other means is not known).
+ * - Like a robust mutex's `EOWNERDEAD`, this cannot undo a half-done update the dead thread made
+ *   under the lock: the `tsaio:threading:recovered` diagnostics channel (`{ threadId, primitive }`)
+ *   reports each recovery.
+ * - A thread's `Lock` is released when it exits: it is not left held for another thread to release.
+ * - A `Semaphore` counts its holders per thread only while every release comes from a thread that
+ *   holds a permit; after the first that does not (signalling: one thread releases what another
+ *   acquires), a dead thread's permits are not given back. Signal with an `Event` or a `Queue`.
+ * - A `Barrier` or `Event` holds nothing; a `Queue` is unaffected by a dead consumer or producer,
+ *   except for an item being copied at the instant of death.
  * @example
  * ```ts
  * import { Lock, Value } from "tsaio/threading";
