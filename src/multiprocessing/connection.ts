@@ -4,8 +4,10 @@
  *
  * ## Transport
  * Between processes a connection is a Unix domain socket (a named pipe on Windows) in `os.tmpdir()`
- * carrying length-prefixed frames (a 4-byte little-endian length, then the bytes; `send` uses
- * `v8.serialize`). Small frames written in one turn of the event loop go out in one system call
+ * carrying length-prefixed frames (a 4-byte little-endian length, then the bytes). `send` encodes
+ * with tsaio/threading's codec on Pipe ends (plain data about 15× faster than `v8.serialize`, v8's
+ * form for everything else: structured-clone semantics either way) and with `v8.serialize` on
+ * Listener/Client connections; `recv` reads both. Small frames written in one turn of the event loop go out in one system call
  * (they are copied into a 64 KiB batch, flushed when full or on `setImmediate`). Opening a
  * connection runs a mutual HMAC-SHA256 challenge on the listener's `authkey` (as Python's
  * `deliver_challenge`/`answer_challenge`), so a process without the key cannot connect.
@@ -30,8 +32,9 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { deserialize, serialize } from "node:v8";
 import { InvalidStateError, TimeoutError } from "../errors.js";
+import { deserialize, serialize } from "node:v8";
+import { decode, encodeScratch, scratch } from "../threading/codec.js";
 import { throwAtCall } from "../futures.js";
 import { Deque } from "../internal/ring.js";
 import { type DescribeOptions, FULL } from "../internal/describe.js";
@@ -101,6 +104,8 @@ export interface Link {
   sink: Sink | null;
   /** Sends one frame (the bytes are copied or owned from now on: the caller must not reuse them). */
   write(p: Uint8Array): void;
+  /** Sends a copy of `src[0, n)` (a scratch buffer the caller reuses). */
+  writeCopy(src: Buffer, n: number): void;
   /** Graceful close: frames written before it still arrive; `err` tells an in-process peer why. */
   end(err?: Error): void;
   /** Too many bytes wait to be written: the writer should wait for {@link onDrain}. */
@@ -132,6 +137,10 @@ class LocalLink implements Link {
     if (this._ended) return;
     this._ended = true;
     if (!this.peer._ended) this.peer.sink?._end(err ?? null);
+  }
+
+  writeCopy(src: Buffer, n: number): void {
+    this.write(Buffer.from(src.subarray(0, n)));
   }
 
   congested(): boolean {
@@ -203,6 +212,11 @@ export class SocketLink implements Link {
       return;
     }
     this.raw(p);
+  }
+
+  writeCopy(src: Buffer, n: number): void {
+    if (this._held === null && n < BIG) this.raw(src.subarray(0, n));
+    else this.write(Buffer.from(src.subarray(0, n)));
   }
 
   /** Writes a frame now, handshake or not. */
@@ -443,12 +457,12 @@ export interface ConnectionHandle {
   route: string;
   readable: boolean;
   writable: boolean;
+  fast: boolean;
 }
 
 /**
  * One end of a connection (Python's `multiprocessing.connection.Connection`): `send` a message,
- * `recv` the next one (structured clone through `v8.serialize`: Map, Set, Date, typed arrays,
- * Errors, cycles…), or raw bytes with `sendBytes`/`recvBytes`. Made by {@link Pipe},
+ * `recv` the next one (structured-clone semantics: Map, Set, Date, typed arrays, Errors, cycles…), or raw bytes with `sendBytes`/`recvBytes`. Made by {@link Pipe},
  * {@link Listener.accept} and {@link Client}. `T` types the messages (unchecked at run time).
  *
  * Every wait (`recv`, `recvBytes`, `poll`) is a tsaio cancellation point and takes `{ signal,
@@ -481,11 +495,19 @@ export class Connection<T = unknown> implements AsyncDisposable, Disposable {
   /** @internal */ _sent = 0;
   /** @internal */ _received = 0;
 
+  /**
+   * @internal Messages are encoded with tsaio/threading's codec (plain data ~15× faster than
+   * `v8.serialize`, v8's form for the rest): Pipe ends. Listener/Client connections send v8's form
+   * as such (a manager's server reads their frames itself). `recv` reads both.
+   */
+  readonly _fast: boolean;
+
   /** @internal Made by Pipe, Listener, Client or a reviver. */
-  constructor(link: Link, readable = true, writable = true) {
+  constructor(link: Link, readable = true, writable = true, fast = false) {
     this._link = link;
     this._readable = readable;
     this._writable = writable;
+    this._fast = fast;
     link.sink = this;
   }
 
@@ -517,14 +539,18 @@ export class Connection<T = unknown> implements AsyncDisposable, Disposable {
    * ```
    */
   send(obj: T): Promise<void> {
-    let bytes: Buffer;
     this._checkSend("send");
+    const link = this._link as Link;
     try {
-      bytes = serialize(obj);
+      if (this._fast) link.writeCopy(scratch(), encodeScratch(obj));
+      else link.write(serialize(obj));
     } catch (e) {
+      if (e instanceof RangeError) throw e;
       throw new TypeError(`Connection.send: \`obj\` cannot be cloned: ${(e as Error).message}`, { cause: e });
     }
-    return this._write(bytes);
+    this._sent++;
+    if (!link.congested()) return RESOLVED;
+    return new Promise((resolve) => link.onDrain(resolve));
   }
 
   /**
@@ -756,7 +782,7 @@ export class Connection<T = unknown> implements AsyncDisposable, Disposable {
     this._fwd = fwd;
     const h = hub();
     const route = (fwd.route = h.route((s) => fwd.attach(s), true));
-    return { kind: "Connection", address: h.listener.address, key: h.keyHex, route, readable: this._readable, writable: this._writable };
+    return { kind: "Connection", address: h.listener.address, key: h.keyHex, route, readable: this._readable, writable: this._writable, fast: this._fast };
   }
 }
 
@@ -765,7 +791,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const ABANDON_MS = 5_000;
 
 function decodeFrame(p: Buffer, bytes: boolean): unknown {
-  return bytes ? Buffer.from(p) : deserialize(p);
+  // v8's form starts with its version tag (0xff); the codec's with 0 (plain) or 1 (v8's, wrapped).
+  return bytes ? Buffer.from(p) : p[0] === 0xff ? deserialize(p) : decode(p);
 }
 
 function eofError(err: Error | null, what: string): EOFError {
@@ -855,7 +882,7 @@ class Forwarder implements Sink {
 export function Pipe<T = unknown>(duplex = true): [Connection<T>, Connection<T>] {
   if (typeof duplex !== "boolean") throw new TypeError(`Pipe: \`duplex\` must be a boolean, got ${describeValue(duplex)}`);
   const [l1, l2] = LocalLink.pair();
-  return [new Connection<T>(l1, true, duplex), new Connection<T>(l2, duplex, true)];
+  return [new Connection<T>(l1, true, duplex, true), new Connection<T>(l2, duplex, true, true)];
 }
 
 // ------------------------------------------------------------------------------ Listener / Client
@@ -1179,5 +1206,5 @@ export function connectRoute(address: string, keyHex: string, route: string, wha
 
 registerReviver<ConnectionHandle>(import.meta.url, (h) => {
   const link = connectRoute(h.address, h.key, h.route, "Connection");
-  return new Connection(link, h.readable, h.writable);
+  return new Connection(link, h.readable, h.writable, h.fast);
 });

@@ -2,8 +2,9 @@
  * tsaio/multiprocessing's `Queue`: process-safe, multi-producer multi-consumer, bounded or not.
  *
  * ## Design
- * The queue lives in the process (thread) that made it: its *owner* keeps the items (serialized
- * with `v8.serialize` at `put`, so an item that cannot be cloned fails the put, at the producer)
+ * The queue lives in the process (thread) that made it: its *owner* keeps the items (encoded at
+ * `put` with tsaio/threading's codec — structured-clone semantics — so an item that cannot be
+ * cloned fails the put, at the producer)
  * and every waiting `get` and `put` in one FIFO each. Given to a job (thread or process pool) or a
  * Process, the queue travels as an address and key on its owner's hub (connection.ts); the copy
  * there is a *client* whose operations are requests on one socket to the owner (`get` sends a
@@ -25,9 +26,9 @@
  * @module
  */
 import { inspect } from "node:util";
-import { deserialize, serialize } from "node:v8";
 import { InvalidStateError, QueueEmpty, QueueFull } from "../errors.js";
 import { throwAtCall } from "../futures.js";
+import { decode as deserialize, encode } from "../threading/codec.js";
 import { Deque } from "../internal/ring.js";
 import { type DescribeOptions, FULL, show } from "../internal/describe.js";
 import { describe as describeValue } from "../internal/validate.js";
@@ -314,7 +315,7 @@ export class Queue<T = unknown> implements AsyncDisposable {
   /** @internal */
   private _encode(item: T, what: string): Buffer {
     try {
-      return serialize(item);
+      return Buffer.from(encode(item).buffer);
     } catch (e) {
       throw new TypeError(`Queue.${what}: \`item\` cannot be cloned: ${(e as Error).message}`, { cause: e });
     }
