@@ -66,12 +66,16 @@ class Link implements Sink {
     readonly key: string,
   ) {}
 
-  /** The connection, connecting first if needed (outside the caller's task: a cancelled caller must not cancel it for the others). */
+  /**
+   * The connection, connecting first if needed. The connection is made on the default loop, from a
+   * fresh macrotask outside any task: a cancelled caller must not cancel it for the others, and a
+   * `run()` loop that ends while it is being made must not strand it (its wait would never end).
+   */
   connection(what: string): Connection | Promise<Connection> {
     if (this.dead !== null) throw this.gone(what);
     if (this.conn !== null) return this.conn;
     this.connecting ??= new Promise<Connection>((resolve, reject) => {
-      runOutsideTask(() => {
+      runOutsideTask(() => setImmediate(() => {
         Client(this.address, { authkey: this.key }).then(
           (c) => {
             this.conn = c;
@@ -83,7 +87,7 @@ class Link implements Sink {
             reject(e);
           },
         );
-      }, undefined);
+      }), undefined);
     });
     return this.connecting.catch((e: unknown) => {
       throw new EOFError(`${what}: cannot reach the manager's server at ${this.address} (${e instanceof Error ? e.message : String(e)}); was it shut down?`, { cause: e });
