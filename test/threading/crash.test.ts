@@ -71,7 +71,10 @@ for (const how of ["exit", "throw", "hang"] as const) {
 test("RLock three levels deep, Semaphore and BoundedSemaphore permits held by a dead worker come back (not a signalling Semaphore's)", async () => {
   const seen: { threadId: number; primitive: unknown }[] = [];
   const listen = (m: unknown): void => void seen.push(m as { threadId: number; primitive: unknown });
+  const exits: unknown[] = [];
+  const onExit = (m: unknown): void => void exits.push(m);
   dc.subscribe("tsaio:threading:recovered", listen);
+  dc.subscribe("tsaio:executor:thread-exit", onExit);
   try {
     await run(async () => {
       const r = new RLock();
@@ -105,9 +108,12 @@ test("RLock three levels deep, Semaphore and BoundedSemaphore permits held by a 
       assert.deepEqual(seen.map((m) => m.primitive).filter((p) => p === r || p === sem || p === bounded || p === signals).length, 3);
       assert.equal(ids.size, 1);
       assert.ok([...ids][0]! > 0);
+      // The executor's seam: it published the dead worker's thread id.
+      assert.ok(exits.some((m) => (m as { threadId: number }).threadId === [...ids][0]), JSON.stringify(exits));
     });
   } finally {
     dc.unsubscribe("tsaio:threading:recovered", listen);
+    dc.unsubscribe("tsaio:executor:thread-exit", onExit);
   }
 });
 
