@@ -62,7 +62,7 @@ async function runSchedule(s: Schedule): Promise<void> {
       }),
     );
     let timer: NodeJS.Timeout | undefined;
-    const hang = new Promise<"hang">((r) => (timer = setTimeout(() => r("hang"), 30_000)));
+    const hang = new Promise<"hang">((r) => (timer = setTimeout(() => r("hang"), 60_000)));
     const all = Promise.allSettled([...futs, ...tasks]);
     const outcome = await Promise.race([all, hang]);
     clearTimeout(timer);
