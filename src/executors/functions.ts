@@ -2,6 +2,12 @@
  * Naming work that crosses into a worker: typed handles on a module's exports ({@link workerModule})
  * and self-contained functions sent by source. Each distinct function gets a small numeric id, sent
  * to a worker once (`OP_DEFINE`); jobs then carry only the id.
+ *
+ * A function sent by source is checked once per source text, on this thread, before any job: native,
+ * bound and Node built-in functions are refused, and so is a source that reads what it cannot have in
+ * a worker — a variable of where it was written, `this`, an arrow's `arguments`, `super`, a private
+ * member — as far as a small lexer can tell without a parser (it keeps silent rather than guess; the
+ * worker then explains the ReferenceError of the first run: worker-fns.ts).
  * @module
  */
 import { existsSync } from "node:fs";
