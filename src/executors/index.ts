@@ -14,8 +14,11 @@
  * register itself in worker threads: the worker registers it); compiled code loads `jobs.js`.
  * A wrong export name is a compile error; if types are bypassed, the job's future rejects with an
  * error listing the module's exports. For one-offs, a *self-contained* function is sent by its
- * source text: it cannot use outer variables or imports (a ReferenceError says so), `this` is
- * undefined, native/bound functions are refused; `currentTask` is in scope in the worker.
+ * source text: one that reads outer variables or imports, `this`, an arrow's `arguments`, `super` or
+ * a private member is refused at submit where a lexer can see it, else its first run fails with a
+ * ReferenceError saying so; native, bound and Node built-in functions are refused; `currentTask` is
+ * in scope in the worker. A worker whose job module starts an executor when imported (a main module
+ * exporting its own jobs) fails that construction at once instead of starting workers without end.
  *
  * ## Cancellation reaches the worker: ask first, kill second
  * A job cancelled before it started never starts — also one already waiting inside a thread worker
