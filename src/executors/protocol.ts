@@ -275,9 +275,12 @@ export function wireDeep(v: unknown, where: (w: SharedArg, nested: boolean, obj:
     return wire;
   }
   if (tag !== undefined || depth >= MAX_DEPTH || ArrayBuffer.isView(v) || !isPlainContainer(v)) return v;
-  const s = seen ?? new Set<object>();
-  if (s.has(v)) return v;
-  s.add(v);
+  // Shared or cyclic containers: tracked from the second level down (a flat argument allocates nothing).
+  const s = depth < 2 ? seen : (seen ?? new Set<object>());
+  if (s !== undefined) {
+    if (s.has(v)) return v;
+    s.add(v);
+  }
   if (Array.isArray(v)) {
     let copy: unknown[] | null = null;
     for (let i = 0; i < v.length; i++) {
