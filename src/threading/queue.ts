@@ -269,6 +269,46 @@ function putRecord(q: Parts, data: Uint8Array, n: number, reg: number): number {
   return n;
 }
 
+/** {@link readyToGet}/{@link readyToPut}: there is an item (room) now. */
+const READY = 0;
+
+/**
+ * Under the lock, for an async getter: READY if an item is there (not taken: the getter takes it
+ * when its task runs again, see {@link Queue.get}), else EMPTY or SHUT, counting and signalling
+ * the waiter as {@link takeRecord} does.
+ */
+function readyToGet(q: Parts, reg: number): number {
+  const c = q.c;
+  lockSpin(c);
+  if (c[COUNT] !== 0) {
+    unlockSpin(c);
+    return READY;
+  }
+  if (reg === 1) Atomics.add(c, GWAIT, 1);
+  c[GSIG] = 1;
+  const down = c[DOWN];
+  unlockSpin(c);
+  return down !== 0 ? SHUT : EMPTY;
+}
+
+/** {@link readyToGet} for an async putter of `n` bytes: READY if there is room, else NO_ROOM or SHUT. */
+function readyToPut(q: Parts, n: number, reg: number): number {
+  const c = q.c;
+  lockSpin(c);
+  const down = c[DOWN];
+  const max = c[MAX];
+  if (down === 0 && (max === 0 || c[COUNT] < max) && q.size - c[USED] >= n + 4) {
+    unlockSpin(c);
+    return READY;
+  }
+  if (down === 0) {
+    if (reg === 1) Atomics.add(c, PWAIT, 1);
+    c[PSIG] = 1;
+  }
+  unlockSpin(c);
+  return down !== 0 ? SHUT : NO_ROOM;
+}
+
 /**
  * The ticket part of an async wait (FIFO among async waiters) on block `w` (the get or put block):
  * `has`: holds ticket `t`; `full`: the ticket ring was full, so this waiter competes unqueued.
@@ -313,6 +353,12 @@ class Ticketed {
     if (queued(this.w)) wake(this.w);
   }
 
+  /** Ends the wait however it ends (idempotent): uncounted from `word` (GWAIT/PWAIT), out of the ticket queue. */
+  end(word: number): void {
+    this.uncount(word);
+    this.leave();
+  }
+
   /** Stops counting in GWAIT/PWAIT (a wait that ends other than by a successful attempt). */
   uncount(word: number): void {
     if (this.reg === 2) {
@@ -322,66 +368,95 @@ class Ticketed {
   }
 }
 
-class GetWait extends Ticketed implements WaitOp<unknown> {
-  attempt(): unknown {
+/**
+ * An async get's wait. Its attempt only looks (an item there, and its turn): the item is taken by
+ * {@link GetWait.take} when the waiting task runs again, as CPython's `await getter` then
+ * `get_nowait()` — so a task cancelled after the wake-up, before it resumes, takes nothing and no
+ * item is lost. If another thread took the item meanwhile, it waits again, keeping its ticket.
+ */
+class GetWait extends Ticketed implements WaitOp<true> {
+  attempt(): true | typeof NOT_YET {
     if (!this.mayTry()) {
       // Not our turn; the head leaving wakes us. After shutdown, no turn comes: fall through.
       if (Atomics.load(this.q.c, DOWN) === 0) return NOT_YET;
     }
     if (this.reg === 0) this.reg = 1;
-    const n = takeRecord(this.q, this.reg);
-    if (n >= 0) {
-      this.reg = 0;
-      this.leave();
-      return decodeScratch(n);
-    }
+    const r = readyToGet(this.q, this.reg);
+    if (r === READY) return true;
     if (this.reg === 1) this.reg = 2;
-    if (n === SHUT) {
-      this.uncount(GWAIT);
-      this.leave();
+    if (r === SHUT) {
+      this.end(GWAIT);
       throw new QueueShutDown("Queue.get(): the queue is shut down and empty");
     }
     if (this.fifo && !this.has && !this.full) this.queue();
     return NOT_YET;
   }
-  giveUp(cancelled: boolean): unknown {
-    this.uncount(GWAIT);
-    this.leave();
-    if (cancelled) return undefined;
+
+  /** After the wake-up: the record's length (decode it now), or EMPTY (taken by someone else: wait again). */
+  take(): number {
+    const counted = this.reg === 2;
+    const n = takeRecord(this.q, counted ? 2 : 0);
+    if (n >= 0) {
+      this.reg = 0;
+      this.leave();
+      return n;
+    }
+    if (n === SHUT) {
+      this.end(GWAIT);
+      throw new QueueShutDown("Queue.get(): the queue is shut down and empty");
+    }
+    return EMPTY;
+  }
+
+  giveUp(cancelled: boolean): true {
+    this.end(GWAIT);
+    if (cancelled) return true;
     throw new QueueEmpty("Queue.get(): no item within the timeout");
   }
 }
 
+/** An async put's wait: it looks for room; {@link PutWait.put} puts when the task runs again (see {@link GetWait}). */
 class PutWait extends Ticketed implements WaitOp<true> {
   constructor(
     q: Parts,
-    fifo: boolean,
     private readonly _data: Uint8Array,
     private readonly _n: number,
   ) {
-    super(q, q.p, fifo);
+    super(q, q.p, true);
   }
+
   attempt(): true | typeof NOT_YET {
     if (!this.mayTry() && Atomics.load(this.q.c, DOWN) === 0) return NOT_YET;
     if (this.reg === 0) this.reg = 1;
-    const r = putRecord(this.q, this._data, this._n, this.reg);
+    const r = readyToPut(this.q, this._n, this.reg);
+    if (r === READY) return true;
+    if (r === SHUT) {
+      this.end(PWAIT);
+      throw new QueueShutDown("Queue.put(): the queue is shut down");
+    }
+    if (this.reg === 1) this.reg = 2;
+    if (!this.has && !this.full) this.queue();
+    return NOT_YET;
+  }
+
+  /** After the wake-up: whether it put the item (false: someone else took the room, wait again). */
+  put(): boolean {
+    const r = putRecord(this.q, this._data, this._n, this.reg === 2 ? 2 : 0);
     if (r >= 0) {
       this.reg = 0;
       this.leave();
       return true;
     }
-    if (this.reg === 1) this.reg = 2;
     if (r === SHUT) {
-      this.reg = 0; // putRecord uncounted it
+      if (this.reg === 2) this.reg = 0; // putRecord uncounted it
       this.leave();
       throw new QueueShutDown("Queue.put(): the queue is shut down");
     }
-    if (this.fifo && !this.has && !this.full) this.queue();
-    return NOT_YET;
+    return false;
   }
+
   giveUp(cancelled: boolean): true {
-    this.uncount(PWAIT);
-    this.leave();
+    this.end(PWAIT);
     if (cancelled) return true;
     throw new QueueFull("Queue.put(): no room within the timeout");
   }
@@ -578,8 +653,18 @@ export class Queue<T = unknown> {
       if (r === SHUT) return Promise.reject(new QueueShutDown("Queue.put(): the queue is shut down"));
     }
     // A wait: its own copy of the bytes (the scratch serves the next put of this thread).
-    const op = new PutWait(q, true, new Uint8Array(scratch().subarray(0, n)), n);
-    return waitAsync(this, q.p, op, deadline, signal) as unknown as Promise<void>;
+    return this._putSlow(new PutWait(q, new Uint8Array(scratch().subarray(0, n)), n), deadline, signal);
+  }
+
+  /** @internal Waits for room, then puts when this task runs again (CPython: `await putter`, then `put_nowait()`). */
+  private async _putSlow(op: PutWait, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      do await waitAsync(this, op.w, op, deadline, signal);
+      while (!op.put());
+    } catch (e) {
+      op.end(PWAIT); // cancelled (before or after the wake-up), timed out or shut down: nothing was put
+      throw e;
+    }
   }
 
   /** Puts `item` if there is room now, else throws `QueueFull` (`QueueShutDown` once shut down). */
@@ -612,7 +697,21 @@ export class Queue<T = unknown> {
       if (n >= 0) return Promise.resolve(decodeScratch(n) as T);
       if (n === SHUT) return Promise.reject(new QueueShutDown("Queue.get(): the queue is shut down and empty"));
     }
-    return waitAsync(this, q.g, new GetWait(q, q.g, true), deadline, signal) as unknown as Promise<T>;
+    return this._getSlow(new GetWait(q, q.g, true), deadline, signal);
+  }
+
+  /** @internal Waits for an item, then takes it when this task runs again (CPython: `await getter`, then `get_nowait()`). */
+  private async _getSlow(op: GetWait, deadline: number, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      for (;;) {
+        await waitAsync(this, op.w, op, deadline, signal);
+        const n = op.take();
+        if (n >= 0) return decodeScratch(n) as T;
+      }
+    } catch (e) {
+      op.end(GWAIT); // cancelled (before or after the wake-up), timed out or shut down: nothing was taken
+      throw e;
+    }
   }
 
   /** Takes the first item if there is one, else throws `QueueEmpty` (`QueueShutDown` once shut down and empty). */

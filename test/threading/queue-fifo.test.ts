@@ -112,3 +112,35 @@ test("across threads: a putter waiting in a busy worker keeps its turn for room"
     assert.equal(await q.get(), "main's");
   });
 });
+
+test("a task cancelled right after its get/put was woken takes no item and puts none (the item stays, or the room)", async () => {
+  await run(async () => {
+    let gotOrKept = 0;
+    for (let i = 0; i < 300; i++) {
+      const q = new Queue<number>(1);
+      const k = i % 6;
+      const g = createTask(() => q.get());
+      await sleep(0);
+      q.putNowait(i);
+      for (let j = 0; j < k; j++) await Promise.resolve().then(() => sleep(0));
+      g.cancel();
+      const outcome = await g.then((v) => ({ v }), (e: unknown) => ({ e }));
+      // Either the task got the item, or it is still in the queue: never both, never neither.
+      if ("v" in outcome) assert.equal(outcome.v, i);
+      else assert.equal(q.getNowait(), i, `item ${i} lost by a cancelled get`);
+      gotOrKept++;
+      // The same for a put waiting for room: either it put (and returned) or the queue has no trace of it.
+      q.putNowait(i); // full
+      const p = createTask(() => q.put(-i));
+      await sleep(0);
+      assert.equal(q.getNowait(), i); // room for the waiting put
+      for (let j = 0; j < k; j++) await Promise.resolve().then(() => sleep(0));
+      p.cancel();
+      const put = await p.then(() => true, () => false);
+      assert.equal(q.qsize(), put ? 1 : 0, `a cancelled put ${put ? "lost" : "still put"} its item`);
+      if (put) assert.equal(q.getNowait(), -i);
+      assert.doesNotMatch(inspect(q), /getters=|putters=/);
+    }
+    assert.equal(gotOrKept, 300);
+  });
+});
