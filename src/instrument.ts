@@ -15,6 +15,8 @@
  * | `tsaio:slow` | `{ loop, task?, duration, stack? }` | debug mode saw a slow step or callback |
  * | `tsaio:executor:submitted` | `{ executor, job }` | a job was submitted to an executor |
  * | `tsaio:executor:done` | `{ executor, job, state }` | an executor job settled |
+ * | `tsaio:executor:thread-exit` | `{ threadId }` | a ThreadPoolExecutor worker thread exited (published before its jobs are settled) |
+ * | `tsaio:threading:recovered` | `{ threadId, primitive }` | a tsaio/threading Lock, RLock, Semaphore or Condition took back what dead thread `threadId` held or waited for |
  * @module
  */
 import type { Loop } from "./loop.js";
