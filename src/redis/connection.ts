@@ -136,7 +136,7 @@ export interface Script {
   readonly sha: string;
 }
 
-/** A local listener of one pub/sub channel: `fired` is set by a message (or a resubscription). */
+/** @internal A local listener of one pub/sub channel: `fired` is set by a message (or a resubscription). */
 export class Listener {
   fired = false;
   /** @internal Called when it fires (the waiter's wake-up). */
@@ -349,19 +349,24 @@ export class Link {
 
   private _subConn(): Redis {
     if (this.sub === null) {
-      const sub = this.cmd.duplicate(ownOptions(this.config.connectTimeout));
+      // Our own resubscription: ioredis' autoResubscribe sends SUBSCRIBE without handling its
+      // promise, so a connection that drops again at once made an unhandled rejection.
+      const sub = this.cmd.duplicate({ ...ownOptions(this.config.connectTimeout), autoResubscribe: false });
       sub.on("error", (e: Error) => (this.lastError = e));
       sub.on("message", (channel: string) => {
         const set = this._listeners.get(channel);
         if (set !== undefined) for (const l of [...set]) l._fire();
       });
-      // Messages published while the subscription was down are lost: wake every waiter to look again.
+      // After a reconnect: subscribe again to the channels someone listens to, and wake every waiter
+      // to look again (messages published while the subscription was down are lost).
       let first = true;
       sub.on("ready", () => {
         if (first) {
           first = false;
           return;
         }
+        this._subscribed.clear();
+        for (const channel of this._listeners.keys()) this.subscribed(channel, "resubscribe").catch((e: Error) => (this.lastError = e));
         for (const set of this._listeners.values()) for (const l of [...set]) l._fire();
       });
       this.sub = sub;

@@ -343,7 +343,18 @@ export class RedisLease implements AsyncDisposable {
 /** @internal The reply of an acquire script: [1, token] when acquired, else [0, ms until a holder's lease runs out]. */
 export type AttemptReply = [number, number];
 
-/** @internal The base of RedisLock and RedisSemaphore. */
+/**
+ * What `RedisLock` and `RedisSemaphore` have in common: a name, counters, `close()` and
+ * `await using`. Not exported by `tsaio/redis` (make one of those two).
+ * @example
+ * ```ts
+ * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * import { RedisLock } from "tsaio/redis";
+ * await using lock = new RedisLock({ name: "stats-example", keyPrefix: "tsaio-example:" });
+ * await lock.run(() => {});
+ * console.log(lock.statistics().acquired); // 1
+ * ```
+ */
 export abstract class LeasedPrimitive implements AsyncDisposable {
   /** @internal */ readonly _config: LeaseConfig;
   /** @internal */ _link: Link;

@@ -368,3 +368,27 @@ test("util.inspect shows the state: unheld, held by a task, waiters, lost, close
     await assert.rejects(lock.acquire(), /RedisLock.acquire: "look" is closed/);
   });
 });
+
+test("a waiter whose connections were cut and restored subscribes again and is woken by the release, not by the lease's expiry", async (t) => {
+  const r = await redisTest(t);
+  if (r === undefined) return;
+  const proxy = await TcpProxy.forUrl(r.url);
+  t.after(() => proxy.close());
+  await run(async () => {
+    await using holder = new RedisLock({ name: "resub", connection: r.client(), keyPrefix: r.prefix, leaseMs: 20_000 });
+    await using waiter = new RedisLock({ name: "resub", connection: proxy.urlFor(r.url), keyPrefix: r.prefix, leaseMs: 20_000, connectTimeout: 2000 });
+    const held = await holder.acquire();
+    const waiting = createTask(() => waiter.acquire());
+    await sleep(150); // subscribed and waiting
+    proxy.cut();
+    await sleep(100);
+    proxy.restore();
+    await sleep(300); // reconnected and subscribed again
+    const t0 = performance.now();
+    await held.release();
+    const lease = await waiting;
+    assert.ok(performance.now() - t0 < 5000, "woken long before the 20 s lease would expire");
+    assert.equal(waiter.statistics().expiryRetries, 0);
+    await lease.release();
+  });
+});
