@@ -250,15 +250,6 @@ export class SocketLink implements Link {
     this.flush();
   };
 
-  /** Writes what is batched now (cancelling the pending flush). */
-  flushNow(): void {
-    if (this._flushing !== null) {
-      clearImmediate(this._flushing);
-      this._flushing = null;
-    }
-    this.flush();
-  }
-
   flush(): void {
     if (this._pos === 0 || this._batch === null) return;
     const b = this._batch.subarray(0, this._pos);
@@ -330,12 +321,6 @@ export class SocketLink implements Link {
       const s = this.hs ?? this.sink;
       if (s !== null) s._frame(frame);
       if (this._done) return;
-    }
-    // Replies written while handling these frames (a queue owner's answers) go out now, not a loop turn later.
-    if (this._pos > 0 && this._flushing !== null) {
-      clearImmediate(this._flushing);
-      this._flushing = null;
-      this.flush();
     }
     if (off < len) {
       const rest = c.subarray(off);

@@ -577,10 +577,7 @@ class RemoteLink {
     const extra = op === SIZE ? 0 : 8;
     const f = frame(op, id, extra);
     if (extra > 0) f.writeDoubleLE(timeout === Infinity ? -1 : timeout, 5);
-    const alone = this._reqs.size === 0;
     this._link.write(item === null ? f : Buffer.concat([f, item]));
-    // A lone request (a sequential consumer) goes out now; concurrent ones share a write.
-    if (alone) this._link.flushNow();
     const w = new IoWait<unknown>(this, signal, Infinity, noTimeout, what);
     this._reqs.set(id, w);
     w.fut._addEntry({
