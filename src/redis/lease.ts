@@ -364,6 +364,8 @@ export abstract class LeasedPrimitive implements AsyncDisposable {
   /** @internal Acquires waiting now. */
   _waiting = 0;
   /** @internal */ _closed = false;
+  /** @internal What `close()` calls: the waits of acquires in progress. */
+  readonly _onClose = new Set<() => void>();
   /** @internal The class name, for messages. */
   abstract readonly _what: string;
 
@@ -438,19 +440,23 @@ export abstract class LeasedPrimitive implements AsyncDisposable {
         }
         const l: Listener = listener;
         const retryIn = r[1] < 0 ? 0 : r[1] + 2; // -2: the key went away meanwhile; +2: just past its expiry
-        const woke = await until<"message" | "expiry">(loop, signal, deadline, (fut) => {
+        const woke = await until<"message" | "expiry" | "closed">(loop, signal, deadline, (fut) => {
           if (l.fired) {
             settle(fut, "message");
             return undefined;
           }
           l._onFire = () => settle(fut, "message");
+          const onClose = (): void => settle(fut, "closed");
+          this._onClose.add(onClose);
           const timer = setTimeout(() => settle(fut, "expiry"), retryIn);
           return () => {
             clearTimeout(timer);
             l._onFire = null;
+            this._onClose.delete(onClose);
           };
         });
         if (woke === TIMED_OUT) throw this._timedOut(what, options);
+        if (woke === "closed") throw new Error(`${what}: ${JSON.stringify(this.name)} was closed while waiting`);
         if (woke === "message") this._stats.wakeups++;
         else this._stats.expiryRetries++;
       }
@@ -523,6 +529,7 @@ export abstract class LeasedPrimitive implements AsyncDisposable {
   async close(): Promise<void> {
     if (this._closed) return;
     this._closed = true;
+    for (const wake of [...this._onClose]) wake(); // waiting acquires fail
     const errors: unknown[] = [];
     await Promise.all([...this._leases].map((l) => l.release().catch((e: unknown) => errors.push(e))));
     releaseLink(this._link);

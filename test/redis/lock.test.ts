@@ -392,3 +392,20 @@ test("a waiter whose connections were cut and restored subscribes again and is w
     await lease.release();
   });
 });
+
+test("close() fails the acquires still waiting, also when the connection stays open for another lock", async (t) => {
+  const r = await redisTest(t);
+  if (r === undefined) return;
+  await run(async () => {
+    const client = r.client();
+    await using holder = new RedisLock({ name: "closing", connection: client, keyPrefix: r.prefix, leaseMs: 20_000 });
+    const waiter = new RedisLock({ name: "closing", connection: client, keyPrefix: r.prefix, leaseMs: 20_000 }); // shares holder's connections
+    await holder.acquire();
+    const waiting = createTask(() => waiter.acquire());
+    await sleep(100);
+    await waiter.close();
+    await assert.rejects(waiting, /RedisLock.acquire: "closing" was closed while waiting/);
+    assert.equal(holder.held(), true, "the other lock and the shared connection go on");
+    await holder.release();
+  });
+});
