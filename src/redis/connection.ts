@@ -30,7 +30,6 @@ import { describe } from "../internal/validate.js";
  * too slow. `lastError` is the connection's last error, if it had one.
  * @example
  * ```ts
- * // not run: imports ioredis, which the doc-example runner's temporary tree cannot resolve yet
  * import { RedisUnavailableError } from "tsaio/redis";
  * const e = new RedisUnavailableError("RedisLock.acquire: Redis at 127.0.0.1:6399 did not answer within 100 ms");
  * console.log(e.name, e instanceof Error); // RedisUnavailableError true

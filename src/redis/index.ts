@@ -4,7 +4,7 @@
  * `RedisRateLimiter`. Needs the optional peer dependency `ioredis`; `import "tsaio"` never loads it.
  * @example
  * ```ts
- * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * // needs: redis
  * import { timeout } from "tsaio";
  * import { RedisLock } from "tsaio/redis";
  * await using lock = new RedisLock({ name: "index-example", keyPrefix: "tsaio-example:" });

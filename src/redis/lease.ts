@@ -165,7 +165,7 @@ export { TIMED_OUT };
  * expiry), `signal` aborts and the task that acquired it is cancelled. `await using` releases it.
  * @example
  * ```ts
- * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * // needs: redis
  * import { RedisLock } from "tsaio/redis";
  * await using lock = new RedisLock({ name: "lease-example", keyPrefix: "tsaio-example:" });
  * {
@@ -349,7 +349,7 @@ export type AttemptReply = [number, number];
  * `await using`. Not exported by `tsaio/redis` (make one of those two).
  * @example
  * ```ts
- * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * // needs: redis
  * import { RedisLock } from "tsaio/redis";
  * await using lock = new RedisLock({ name: "stats-example", keyPrefix: "tsaio-example:" });
  * await lock.run(() => {});

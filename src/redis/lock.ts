@@ -33,7 +33,7 @@ export interface RedisLockOptions extends RedisLeaseOptions {
  * is best-effort: every waiter woken by a release attempts, the first to reach Redis wins.
  * @example
  * ```ts
- * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * // needs: redis
  * import { RedisLock } from "tsaio/redis";
  * await using lock = new RedisLock({ name: "nightly-report", keyPrefix: "tsaio-example:", leaseMs: 5000 });
  * const first = await lock.run(async (lease) => {

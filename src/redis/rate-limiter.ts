@@ -40,7 +40,7 @@ export interface RedisRateLimiterStatistics {
  * Fairness among waiters is best-effort.
  * @example
  * ```ts
- * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * // needs: redis
  * import { RedisRateLimiter } from "tsaio/redis";
  * await using limiter = new RedisRateLimiter({ name: "github-api", limit: 2, windowMs: 200, keyPrefix: "tsaio-example:" });
  * const t0 = performance.now();

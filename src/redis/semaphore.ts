@@ -28,7 +28,7 @@ export interface RedisSemaphoreOptions extends RedisLeaseOptions {
  * best-effort. Holders' expiry is measured on Redis's clock (`TIME`), so clients' clocks do not matter.
  * @example
  * ```ts
- * // not run: needs a Redis server at 127.0.0.1:6379, and ioredis, which the doc-example runner's temporary tree cannot resolve yet
+ * // needs: redis
  * import { gather, sleep } from "tsaio";
  * import { RedisSemaphore } from "tsaio/redis";
  * await using sem = new RedisSemaphore({ name: "api-slots", permits: 2, keyPrefix: "tsaio-example:" });
