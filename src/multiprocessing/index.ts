@@ -32,8 +32,8 @@
  * ```
  * @module
  */
-export { AuthenticationError, BrokenPipeError, Client, Connection, EOFError, Listener, Pipe, type ClientOptions, type ConnectionHandle, type ListenerOptions, type WaitOptions } from "./connection.js";
-export { Queue, type QueueHandle } from "./queue.js";
+export { AuthenticationError, BrokenPipeError, Client, Connection, EOFError, Listener, Pipe, type ClientOptions, type ListenerOptions, type WaitOptions } from "./connection.js";
+export { Queue } from "./queue.js";
 export { Process, type JoinOptions, type ProcessOptions } from "./process.js";
 export {
   BaseProxy,
