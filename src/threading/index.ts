@@ -31,8 +31,10 @@
  * - A `Semaphore` counts its holders per thread only while every release comes from a thread that
  *   holds a permit; after the first that does not (signalling: one thread releases what another
  *   acquires), a dead thread's permits are not given back. Signal with an `Event` or a `Queue`.
- * - A `Barrier` or `Event` holds nothing; a `Queue` is unaffected by a dead consumer or producer,
- *   except for an item being copied at the instant of death.
+ * - A `Barrier` or `Event` holds nothing (a party that dies before arriving leaves the others
+ *   waiting, as in Python). A `Queue`: a dead thread's pending async get/put leaves its queue, and the
+ *   ring's lock is freed if it died holding it; an interrupted copy leaves the item in the queue (get)
+ *   or never put (put).
  * @example
  * ```ts
  * import { Lock, Value } from "tsaio/threading";
