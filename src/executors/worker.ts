@@ -122,15 +122,16 @@ async function start(): Promise<void> {
   // Messages that reached a process worker while this module loaded (buffered by the bootstrap).
   for (const m of init.pending ?? []) onBatch(m);
   if (init.initializer !== null) {
+    const rec: FnRecord = { def: init.initializer, fn: null, error: undefined, loading: null };
     try {
-      const rec: FnRecord = { def: init.initializer, fn: null, error: undefined, loading: null };
       await load(rec);
       if (rec.fn === null) throw rec.error;
       const fn = rec.fn;
       await loop.createTask(() => fn(...init.initargs), { name: "initializer" });
     } catch (e) {
       stopped = true;
-      send([R_INIT_FAILED, encodeError(e)]);
+      // An initializer sent by source that reads an outer variable: say which, as a job's error does.
+      send([R_INIT_FAILED, encodeError(explain(e, rec))]);
       return;
     }
   }

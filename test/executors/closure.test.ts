@@ -236,4 +236,17 @@ describe("found only when it runs", () => {
     const deeper = (x: number): unknown => (0, eval)(`notAVariable${x}`);
     await assert.rejects(pool.submit(deeper, 1), (e: unknown) => e instanceof ReferenceError && e.message === "notAVariable1 is not defined");
   });
+
+  test("an initializer that reads an outer variable the check cannot see: its failure names the variable", async () => {
+    // Inside an array literal: not seen at construction, so the worker's ReferenceError must say it.
+    const init = new ThreadPoolExecutor({ maxWorkers: 1, initializer: () => void [offset] });
+    try {
+      await assert.rejects(init.submit((x: number) => x, 1), (e: unknown) => {
+        const text = `${String(e)} ${String((e as Error).cause)}`;
+        return /offset is not defined \(in initializer, a function sent by source: it reads "offset"/.test(text);
+      });
+    } finally {
+      await init.shutdown();
+    }
+  });
 });
