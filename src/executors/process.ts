@@ -19,8 +19,8 @@ type Job = ExecutorFuture<unknown>;
 const DROP = /^(--test|--experimental-test|--watch|--inspect|--debug|--eval$|-e$|--print$|-p$|--input-type|--interactive$|-i$|--check$|-c$|--experimental-default-type)/;
 const TAKES_VALUE = new Set(["--test-reporter", "--test-reporter-destination", "--test-name-pattern", "--test-skip-pattern", "--test-concurrency", "--test-timeout", "--test-shard", "--watch-path", "--inspect-port", "--eval", "-e", "--print", "-p", "--input-type"]);
 
-function childExecArgv(settings: Settings): string[] {
-  const src = settings.execArgv ?? process.execArgv;
+/** @internal `src` (the parent's `execArgv`) minus the options that must not reach a child. */
+export function inheritableExecArgv(src: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < src.length; i++) {
     const a = src[i];
@@ -30,6 +30,11 @@ function childExecArgv(settings: Settings): string[] {
     }
     out.push(a);
   }
+  return out;
+}
+
+function childExecArgv(settings: Settings): string[] {
+  const out = inheritableExecArgv(settings.execArgv ?? process.execArgv);
   const rl = settings.resourceLimits;
   if (rl !== undefined) {
     if (rl.maxOldGenerationSizeMb !== undefined) out.push(`--max-old-space-size=${Math.max(1, Math.round(rl.maxOldGenerationSizeMb))}`);

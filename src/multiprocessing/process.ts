@@ -15,6 +15,7 @@ import { inspect } from "node:util";
 import { runningLoop } from "../context.js";
 import { CancelledError, InvalidStateError } from "../errors.js";
 import { BOOTSTRAP, tsxApiUrl } from "../executors/bootstrap.js";
+import { inheritableExecArgv } from "../executors/process.js";
 import { checkEntry, fnEntry, type WorkerFunction } from "../executors/functions.js";
 import { refuseWhileImportingJob } from "../executors/options.js";
 import { abortMessage, cancelOnAbort, throwAtCall, WaiterFuture } from "../futures.js";
@@ -27,23 +28,9 @@ const HERE = import.meta.url;
 /** URL of the child entry: `child.ts` when tsaio runs from source, `child.js` in dist/. */
 const CHILD_ENTRY = new URL(/\.[cm]?tsx?$/.test(new URL(HERE).pathname) ? "./child.ts" : "./child.js", HERE).href;
 
-/** Options of the parent that make no sense in a child (they would run tests, watch, debug, eval…). */
-const DROP = /^(--test|--experimental-test|--watch|--inspect|--debug|--eval$|-e$|--print$|-p$|--input-type|--interactive$|-i$|--check$|-c$|--experimental-default-type)/;
-const TAKES_VALUE = new Set(["--test-reporter", "--test-reporter-destination", "--test-name-pattern", "--test-skip-pattern", "--test-concurrency", "--test-timeout", "--test-shard", "--watch-path", "--inspect-port", "--eval", "-e", "--print", "-p", "--input-type"]);
-
-/** @internal The parent's `execArgv` minus what must not reach a child. */
+/** @internal The parent's `execArgv` minus what must not reach a child (as the process pools pass it on). */
 export function childExecArgv(): string[] {
-  const src = process.execArgv;
-  const out: string[] = [];
-  for (let i = 0; i < src.length; i++) {
-    const a = src[i];
-    if (DROP.test(a)) {
-      if (TAKES_VALUE.has(a)) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
+  return inheritableExecArgv(process.execArgv);
 }
 
 /**
