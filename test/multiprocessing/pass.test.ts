@@ -4,10 +4,10 @@
  * nested in arguments and returned from thread jobs; killed worker processes leave no waiter hanging.
  */
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { inspect } from "node:util";
 import fc from "fast-check";
-import { ProcessPoolExecutor, sleep, ThreadPoolExecutor, workerModule } from "../../src/index.js";
+import { CancelledError, ProcessPoolExecutor, QueueEmpty, sleep, ThreadPoolExecutor, workerModule } from "../../src/index.js";
 import { Connection, EOFError, Pipe } from "../../src/multiprocessing/connection.js";
 import { Queue } from "../../src/multiprocessing/queue.js";
 import { Event, Lock } from "../../src/threading/index.js";
@@ -108,76 +108,89 @@ test("process pool: a threading primitive nested in an argument, or returned, is
   await assert.rejects(procs.submit(jobs.fns.makeLock), { name: "TypeError", message: /makeLock returned a tsaio\/threading Lock/ });
 });
 
-test("a worker process killed while its job waits on a Pipe: the other end gets EOFError, not a hang", async () => {
-  const pool = new ProcessPoolExecutor({ maxWorkers: 1 });
-  try {
+// Each of these starts pools of its own and mostly waits (a moved end whose job never ran is given
+// up 5 s after the job ended, by design): side by side, they cost the time of the longest.
+describe("killed workers and abandoned ends", { concurrency: true }, () => {
+  // The file's pool: a killed worker fails only its job, and the pool starts another when needed.
+  test("a worker process killed while its job waits on a Pipe: the other end gets EOFError, not a hang", async () => {
     const [a, b] = Pipe<number>();
-    const f = pool.submit(jobs.fns.readyThenWait, b);
+    const f = procs.submit(jobs.fns.readyThenWait, b);
     const pid = await a.recv(); // the job runs, connected
     process.kill(pid, "SIGKILL");
     await assert.rejects(a.recv({ timeout: 30_000 }), EOFError);
     await assert.rejects(f);
-  } finally {
-    await pool.shutdown();
-  }
-});
+  });
 
-test("a Pipe end whose job never ran (cancelled before it started) ends its peer with EOFError", async () => {
-  const pool = new ProcessPoolExecutor({ maxWorkers: 1 });
-  try {
-    const [a, b] = Pipe<number>();
-    const busy = Pipe<number>();
-    const blocker = pool.submit(jobs.fns.waitOne, busy[1]);
-    const f = pool.submit(jobs.fns.waitOne, b);
-    f.cancel();
-    await busy[0].send(1);
-    await blocker;
-    await assert.rejects(a.recv({ timeout: 30_000 }), EOFError);
-  } finally {
-    await pool.shutdown();
-  }
-});
+  test("a Pipe end whose job never ran (cancelled before it started) ends its peer with EOFError", async () => {
+    const pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+    try {
+      const [a, b] = Pipe<number>();
+      const busy = Pipe<number>();
+      const blocker = pool.submit(jobs.fns.waitOne, busy[1]);
+      const f = pool.submit(jobs.fns.waitOne, b);
+      f.cancel();
+      await busy[0].send(1);
+      await blocker;
+      await assert.rejects(a.recv({ timeout: 30_000 }), EOFError);
+    } finally {
+      await pool.shutdown();
+    }
+  });
 
-test("property: consumers and producers in worker processes killed at random — 0 hangs, 0 lost items whose put returned", async () => {
-  await fc.assert(
-    fc.asyncProperty(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 200 }), fc.boolean(), async (nVictims, killAfterMs, killProducer) => {
-      const pool = new ProcessPoolExecutor({ maxWorkers: 4 });
-      const q = new Queue<number>(5);
-      try {
-        // Consumers wait in get() and die while waiting: their pending gets must take nothing.
-        const victims = Array.from({ length: nVictims }, () => {
+  test("property: consumers and producers in worker processes killed at random — 0 hangs, 0 lost items whose put returned", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 200 }), fc.boolean(), async (nVictims, killAfterMs, killProducer) => {
+        // The file's pool (3 workers: up to 2 victims and a producer), reused from run to run: only
+        // the killed workers are started again.
+        const pool = procs;
+        const q = new Queue<number>(5);
+        try {
+          // Consumers wait in get() and die while waiting: their pending gets must take nothing.
+          const victims = Array.from({ length: nVictims }, () => {
+            const [rx, tx] = Pipe<number>();
+            return { job: pool.submit(jobs.fns.qConsumeReady, q, tx), rx };
+          });
+          for (const v of victims) process.kill(await v.rx.recv(), "SIGKILL");
+          await Promise.allSettled(victims.map((v) => v.job));
+          // A producer reports each put that returned; it may be killed part way.
           const [rx, tx] = Pipe<number>();
-          return { job: pool.submit(jobs.fns.qConsumeReady, q, tx), rx };
-        });
-        for (const v of victims) process.kill(await v.rx.recv(), "SIGKILL");
-        await Promise.allSettled(victims.map((v) => v.job));
-        // A producer reports each put that returned; it may be killed part way.
-        const [rx, tx] = Pipe<number>();
-        const producer = pool.submit(jobs.fns.qProduceReady, q, 0, 100, tx);
-        const pid = await rx.recv();
-        const reported: number[] = [];
-        const reading = (async () => {
-          for (;;) reported.push(await rx.recv());
-        })().catch((e: unknown) => assert.ok(e instanceof EOFError, String(e)));
-        const got: number[] = [];
-        const draining = (async () => {
-          for (;;) got.push(await q.get({ timeout: 3_000 }));
-        })().catch(() => undefined);
-        if (killProducer) {
-          await sleep(killAfterMs);
-          process.kill(pid, "SIGKILL");
+          const producer = pool.submit(jobs.fns.qProduceReady, q, 0, 100, tx);
+          const pid = await rx.recv();
+          const reported: number[] = [];
+          const reading = (async () => {
+            for (;;) reported.push(await rx.recv());
+          })().catch((e: unknown) => assert.ok(e instanceof EOFError, String(e)));
+          const got: number[] = [];
+          // Drains until told to stop (no fixed wait): an aborted get takes no item (queue.test.ts).
+          const stop = new AbortController();
+          const draining = (async () => {
+            for (;;) got.push(await q.get({ signal: stop.signal }));
+          })().catch((e: unknown) => assert.ok(e instanceof CancelledError, String(e)));
+          if (killProducer) {
+            await sleep(killAfterMs);
+            process.kill(pid, "SIGKILL");
+          }
+          await Promise.allSettled([producer]);
+          await reading;
+          // Every put that returned is in the queue or already taken: stop the drainer, take the rest.
+          stop.abort();
+          await draining;
+          for (;;) {
+            try {
+              got.push(await q.getNowait());
+            } catch (e) {
+              assert.ok(e instanceof QueueEmpty, String(e));
+              break;
+            }
+          }
+          for (const item of reported) assert.ok(got.includes(item), `item ${item}: its put returned, but it never came out`);
+          assert.equal(new Set(got).size, got.length, "no item came out twice");
+          if (!killProducer) assert.equal(got.length, 100);
+        } finally {
+          q.close();
         }
-        await Promise.allSettled([producer]);
-        await reading;
-        await draining;
-        for (const item of reported) assert.ok(got.includes(item), `item ${item}: its put returned, but it never came out`);
-        assert.equal(new Set(got).size, got.length, "no item came out twice");
-        if (!killProducer) assert.equal(got.length, 100);
-      } finally {
-        q.close();
-        await pool.shutdown({ cancelFutures: true });
-      }
-    }),
-    { numRuns: KILL_RUNS },
-  );
+      }),
+      { numRuns: KILL_RUNS },
+    );
+  });
 });
