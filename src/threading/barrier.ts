@@ -31,6 +31,7 @@ import {
   wake,
   type WaitOp,
   type WaitOptions,
+  keptOrPassedOn,
   waitAsync,
   waitOptions,
   WIRE,
@@ -173,7 +174,7 @@ export class Barrier {
     if (signal?.aborted === true) return abortedNow(signal);
     const [index, op] = this._arrive();
     if (op === null) return Promise.resolve(index);
-    return waitAsync(this, this._w, op, deadline, signal) as unknown as Promise<number>;
+    return keptOrPassedOn(waitAsync(this, this._w, op, deadline, signal), op);
   }
 
   /** Worker threads only: {@link Barrier.wait}, blocking the thread. */

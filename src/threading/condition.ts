@@ -6,6 +6,7 @@
  */
 import { inspect } from "node:util";
 import { CancelledError, InvalidStateError } from "../errors.js";
+import type { Future } from "../futures.js";
 import { checkCount, checkFunction, describe } from "../internal/validate.js";
 import { Held, Lock, RLock } from "./lock.js";
 import { track } from "./recovery.js";
@@ -57,8 +58,12 @@ class CondWait implements WaitOp<boolean> {
     if (!abandon(this._w, this._t)) return false;
     // Notified just as it gave up: a timeout counts it as notified; a cancelled waiter passes the
     // notification on to the next one (asyncio 3.13), so no notify() is lost.
-    if (cancelled && grant(this._w, 1) > 0) wake(this._w);
+    if (cancelled) this.passOn(true);
     return true;
+  }
+  /** Notified, but the wait ends in an error (its task was cancelled): the next waiter gets the notification. */
+  passOn(r: boolean): void {
+    if (r && grant(this._w, 1) > 0) wake(this._w);
   }
 }
 
@@ -170,17 +175,19 @@ export class Condition {
       return abortedNow(signal);
     }
     const [t, saved] = this._enter("wait");
-    return this._reacquire(waitAsync(this, this._w, new CondWait(this._w, t), deadline, signal), saved);
+    const op = new CondWait(this._w, t);
+    return this._reacquire(waitAsync(this, this._w, op, deadline, signal), op, saved);
   }
 
   /** @internal */
-  private async _reacquire(waiting: PromiseLike<boolean>, saved: number): Promise<boolean> {
+  private async _reacquire(fut: Future<boolean>, op: CondWait, saved: number): Promise<boolean> {
     let result = false;
     let failed = false;
     let error: unknown;
     try {
-      result = await waiting;
+      result = await fut;
     } catch (e) {
+      if (!fut.done()) fut.cancel(); // raised at the await, before it waited (see keptOrPassedOn in shared.ts)
       failed = true;
       error = e;
     }
@@ -198,7 +205,13 @@ export class Condition {
       }
     }
     this._restore(saved);
-    if (failed) throw error;
+    if (failed) {
+      // Notified, yet it ends in an error (its task was cancelled after the wake-up, or while it
+      // took the lock back): the notification goes on to the next waiter, as in asyncio 3.13 — a
+      // notify() is never lost (the next waiter may wake spuriously, which a condition allows).
+      if (fut.done() && !fut.cancelled() && fut.exception() === null) op.passOn(fut.result());
+      throw error;
+    }
     return result;
   }
 

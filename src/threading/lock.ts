@@ -106,6 +106,11 @@ class LockWait implements WaitOp<boolean> {
     else Atomics.store(this.w, STATE, MINE | 1);
     return true;
   }
+
+  /** Took the lock, but the task was cancelled before it ran again: the next waiter gets it. */
+  passOn(r: boolean): void {
+    if (r) releaseWord(this.w, "Lock");
+  }
 }
 
 /** Sets the waiting bit of a held lock word (so that its release wakes sleepers). */
@@ -415,6 +420,13 @@ function own(w: Int32Array, key: number): void {
   Atomics.store(w, A, THREAD);
 }
 
+/** No owner (before the lock word is freed). */
+function disown(w: Int32Array): void {
+  Atomics.store(w, A, 0);
+  Atomics.store(w, B, 0);
+  Atomics.store(w, C, 0);
+}
+
 /** A LockWait that records its owner (the task that called `acquire`) the moment it gets the lock. */
 class RLockWait extends LockWait {
   constructor(
@@ -432,6 +444,11 @@ class RLockWait extends LockWait {
     const r = super.giveUp(cancelled);
     if (r && !cancelled) own(this.w, this._key);
     return r;
+  }
+  override passOn(r: boolean): void {
+    if (!r) return;
+    disown(this.w);
+    releaseWord(this.w, "RLock");
   }
 }
 
@@ -562,10 +579,7 @@ export class RLock {
 
   /** @internal */
   private _disown(): void {
-    const w = this._w;
-    Atomics.store(w, A, 0);
-    Atomics.store(w, B, 0);
-    Atomics.store(w, C, 0);
+    disown(this._w);
   }
 
   /** Runs `fn` holding the lock, and releases it however `fn` ends. */

@@ -147,6 +147,15 @@ class SemWait implements WaitOp<boolean> {
     else return this._got();
     return true;
   }
+
+  /** Took a permit, but the task was cancelled before it ran again: the permit goes back (to the next waiter). */
+  passOn(r: boolean): void {
+    if (!r) return;
+    const w = this.w;
+    if (Atomics.load(w, A) !== 0) Atomics.sub(w, B, 1);
+    if (Atomics.load(w, D) === 0) uncountHeld(w, 1);
+    releasePermit(w);
+  }
 }
 
 const tryAcquire = (s: Semaphore): boolean => s.tryAcquire();

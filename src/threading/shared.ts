@@ -351,6 +351,13 @@ export const NOT_YET: unique symbol = Symbol("not yet");
 export interface WaitOp<R> {
   attempt(): R | typeof NOT_YET;
   giveUp(cancelled: boolean): R;
+  /**
+   * The async wait ended with `r` (it took what it waited for: a lock, a permit, a notification),
+   * but its task was cancelled before it ran again, so the caller gets `CancelledError` instead:
+   * give back what was taken, to the next waiter (asyncio's Lock: `_wake_up_first()` on a cancel
+   * after the wake-up). Absent: nothing is taken (Event, Barrier).
+   */
+  passOn?(r: R): void;
 }
 
 /** Blocks this (worker) thread until `op` completes or `deadline` (performance.now() ms) passes. */
@@ -502,7 +509,29 @@ export function waitUnlessReady<P extends { readonly _w: Int32Array }>(
   const { signal, deadline } = waitOptions(options, what);
   if (signal?.aborted === true) return abortedNow(signal);
   if (ready(p)) return RESOLVED_TRUE;
-  return waitAsync(p, p._w, opOf(p), deadline, signal) as unknown as Promise<boolean>;
+  const op = opOf(p);
+  return keptOrPassedOn(waitAsync(p, p._w, op, deadline, signal), op);
+}
+
+/**
+ * Awaits the wait `fut` of `op` (the task is suspended on it, so a cancel reaches it). If the await
+ * throws, the wait's outcome is not the caller's: a `fut` still pending is cancelled (an `await`
+ * calls `then` a microtask later, and a cancel request that arrives in between is raised there,
+ * before it waits — the wait would otherwise go on and take what no one releases, or count a
+ * Barrier party that left); a `fut` that completed with what `op` took (the task's cancel arrived
+ * after the wake-up) passes it on with `op.passOn`. A grant that crosses a cancel is never lost.
+ * Only a wait that had to wait pays this async frame.
+ */
+export async function keptOrPassedOn<R>(fut: Future<R>, op: WaitOp<R>): Promise<R> {
+  try {
+    return await fut;
+  } catch (e) {
+    // A cancel request delivered at the await itself rejects it before it waits: end the wait too
+    // (its give-up passes on anything granted meanwhile), else it would still take what it waits for.
+    if (!fut.done()) fut.cancel();
+    else if (!fut.cancelled() && fut.exception() === null) op.passOn?.(fut.result());
+    throw e;
+  }
 }
 
 /** Rejected at once: `signal` was already aborted when the wait began. */

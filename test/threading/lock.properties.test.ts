@@ -8,12 +8,15 @@
  * - every wait settled (no hang), and nothing leaked: all permits back, the ticket queue empty;
  * - FIFO (one permit): the main thread's waiters that neither timed out nor were cancelled got the
  *   primitive in the order they queued (their ticket numbers).
+ * A release may also cancel another task of the schedule a few microtasks / loop turns later, so
+ * that some cancels land between a waiter's grant and its task's resumption (the grant must then
+ * pass on: issue 14's lost hand-over).
  * FUZZ_RUNS sets the number of schedules (default 1,000; `npm run fuzz` runs 100,000).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
-import { CancelledError, createTask, sleep, ThreadPoolExecutor, workerModule } from "../../src/index.js";
+import { CancelledError, createTask, sleep, type Task, ThreadPoolExecutor, workerModule } from "../../src/index.js";
 import { Lock, RLock, Semaphore, SharedArray } from "../../src/threading/index.js";
 import { NEXT, queueLength } from "../../src/threading/shared.js";
 
@@ -35,6 +38,8 @@ interface Op {
   cancelAfter: number | null;
   cancelBy: "signal" | "task";
   hold: number;
+  /** After releasing, cancel task `victim` (mod the task count) after `macro` setImmediates and `micro` microtasks. */
+  kill: { victim: number; macro: number; micro: number } | null;
 }
 
 const opArb = fc.record({
@@ -42,6 +47,7 @@ const opArb = fc.record({
   cancelAfter: fc.option(fc.integer({ min: 0, max: 3 }), { freq: 3 }),
   cancelBy: fc.constantFrom("signal" as const, "task" as const),
   hold: fc.integer({ min: 0, max: 2 }),
+  kill: fc.option(fc.record({ victim: fc.nat(4), macro: fc.integer({ min: 0, max: 2 }), micro: fc.integer({ min: 0, max: 12 }) }), { freq: 4 }),
 });
 
 const scheduleArb = fc.record({
@@ -60,6 +66,13 @@ export async function runSchedule(s: Schedule): Promise<void> {
   let violations = 0;
   const grants: number[] = []; // queue positions of plain waiters, in the order they got it
   const plainQueued: number[] = [];
+  let tasks: Task<void>[] = [];
+  const kills: Promise<void>[] = [];
+  const killLater = async (kill: NonNullable<Op["kill"]>): Promise<void> => {
+    for (let i = 0; i < kill.macro; i++) await new Promise<void>((r) => setImmediate(r));
+    for (let i = 0; i < kill.micro; i++) await null;
+    tasks[kill.victim % tasks.length].cancel();
+  };
 
   const body = async (ops: Op[]): Promise<void> => {
     for (const op of ops) {
@@ -90,11 +103,12 @@ export async function runSchedule(s: Schedule): Promise<void> {
       } finally {
         Atomics.sub(holders.array, 0, 1);
         prim.release();
+        if (op.kill !== null) kills.push(killLater(op.kill));
       }
     }
   };
 
-  const tasks = s.tasks.map((ops) => {
+  tasks = s.tasks.map((ops) => {
     const t = createTask(() => body(ops));
     const c = ops.find((o) => o.cancelAfter !== null && o.cancelBy === "task");
     if (c !== undefined) setTimeout(() => t.cancel(), c.cancelAfter as number);
@@ -108,6 +122,7 @@ export async function runSchedule(s: Schedule): Promise<void> {
   for (const r of outcome as PromiseSettledResult<unknown>[]) {
     if (r.status === "rejected" && !(r.reason instanceof CancelledError)) throw r.reason;
   }
+  await Promise.all(kills);
   if (w !== null) {
     const [wv] = await w;
     violations += wv;
