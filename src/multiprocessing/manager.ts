@@ -31,7 +31,8 @@ import { deserialize } from "node:v8";
 import { Client, type Connection, EOFError, type Sink } from "./connection.js";
 import { checkKey, checkTypecodeValue, type DictKey, ERR, flushSoon, GAVE_UP, KIND_CLASS, type ObjKind, OK, type Typecode } from "./manager-protocol.js";
 import { checkNotBootstrapping, spawnChild } from "./process.js";
-import { addReviver, fromProcess, TAG, toProcess } from "./revive.js";
+import { fromProcess, toProcess } from "./revive.js";
+import { registerReviver, WIRE } from "./wire.js";
 
 export type { DictKey, Typecode } from "./manager-protocol.js";
 
@@ -295,7 +296,7 @@ export abstract class BaseProxy {
   }
 
   /** @internal The wire form (see revive.ts). */
-  [TAG](): { $tsaioShared: string; h: ProxyHandle; process: true } {
+  [WIRE](): { $tsaioShared: string; h: ProxyHandle; process: true } {
     return { $tsaioShared: URL_, h: this._h, process: true };
   }
 }
@@ -801,7 +802,7 @@ function proxyOf(h: ProxyHandle): BaseProxy {
   }
 }
 
-addReviver(URL_, (h: ProxyHandle) => proxyOf(h));
+registerReviver(URL_, (h: ProxyHandle) => proxyOf(h));
 
 // ------------------------------------------------------------------------------ the manager
 

@@ -15,28 +15,9 @@
  * Internal: not part of the package's public API.
  * @module
  */
+import { revivers, WIRE, type ProcessWire } from "./wire.js";
 
-/** The symbol a wire-capable object answers (the executors' transfer symbol). */
-export const TAG: unique symbol = Symbol.for("tsaio.executors.transfer") as never;
-
-/** An object as it crosses to another process. */
-export interface ProcessForm {
-  $tsaioShared: string;
-  h: unknown;
-  process: true;
-}
-
-type Reviver = (h: unknown) => unknown;
-
-function table(): Map<string, Reviver> {
-  const g = globalThis as unknown as Record<symbol, Map<string, Reviver> | undefined>;
-  return (g[Symbol.for("tsaio.threading.revivers")] ??= new Map());
-}
-
-/** Registers the reviver of the objects defined in module `url` (in this thread). */
-export function addReviver(url: string, fn: (h: never) => unknown): void {
-  table().set(url, fn as Reviver);
-}
+type ProcessForm = ProcessWire<unknown>;
 
 function isForm(v: unknown): v is ProcessForm {
   return typeof v === "object" && v !== null && typeof (v as ProcessForm).$tsaioShared === "string" && (v as ProcessForm).process === true;
@@ -61,7 +42,7 @@ function objectName(v: object): string {
  */
 export function toProcess(value: unknown, what: string, depth = 0): unknown {
   if (typeof value !== "object" || value === null || depth > MAX_DEPTH) return value;
-  const tag = (value as { [TAG]?: unknown })[TAG];
+  const tag = (value as { [WIRE]?: unknown })[WIRE];
   if (typeof tag === "function") {
     const form = (tag as () => unknown).call(value) as { $tsaioShared?: unknown; process?: unknown } | null;
     if (form === null || typeof form !== "object" || typeof form.$tsaioShared !== "string") throw new TypeError(`${what}: ${objectName(value)} gave no wire form`);
@@ -116,7 +97,7 @@ export function toProcess(value: unknown, what: string, depth = 0): unknown {
 function scan(value: unknown, need: Set<string>, depth: number): boolean {
   if (typeof value !== "object" || value === null || depth > MAX_DEPTH) return false;
   if (isForm(value)) {
-    if (!table().has(value.$tsaioShared)) need.add(value.$tsaioShared);
+    if (!revivers().has(value.$tsaioShared)) need.add(value.$tsaioShared);
     return true;
   }
   let any = false;
@@ -131,9 +112,9 @@ function scan(value: unknown, need: Set<string>, depth: number): boolean {
 function reviveIn(value: unknown, depth: number): unknown {
   if (typeof value !== "object" || value === null || depth > MAX_DEPTH) return value;
   if (isForm(value)) {
-    const fn = table().get(value.$tsaioShared);
+    const fn = revivers().get(value.$tsaioShared);
     if (fn === undefined) throw new TypeError(`module ${value.$tsaioShared} registered no reviver for the object sent to this process`);
-    return fn(value.h);
+    return fn(value.h as never);
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = reviveIn(value[i], depth + 1);

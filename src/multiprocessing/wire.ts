@@ -23,9 +23,13 @@ export interface ProcessWire<H> {
 
 type Reviver = (h: never) => object;
 
-/** @internal Registers the reviver of module `url` in this thread's table (shared by every tsaio copy). */
-export function registerReviver<H>(url: string, fn: (h: H) => object): void {
+/** @internal This thread's revivers by module URL (shared by every tsaio copy, and with tsaio/threading's). */
+export function revivers(): Map<string, Reviver> {
   const g = globalThis as unknown as Record<symbol, Map<string, Reviver> | undefined>;
-  const key = Symbol.for("tsaio.threading.revivers");
-  (g[key] ??= new Map()).set(url, fn as Reviver);
+  return (g[Symbol.for("tsaio.threading.revivers")] ??= new Map());
+}
+
+/** @internal Registers the reviver of module `url` in this thread's table. */
+export function registerReviver<H>(url: string, fn: (h: H) => object): void {
+  revivers().set(url, fn as Reviver);
 }
