@@ -17,6 +17,10 @@ import { Lock as ThreadLock } from "../../src/threading/lock.js";
 import { runFixture } from "../fixtures/run-fixture.js";
 
 const jobs = workerModule<typeof import("./fixtures/manager-jobs.js")>(new URL("./fixtures/manager-jobs.js", import.meta.url));
+// A program of its own, started now so that its start-up overlaps the tests below; awaited by the last.
+const exitRun = runFixture("../multiprocessing/fixtures/manager-exit.ts");
+exitRun.catch(() => {}); // awaited (and its failure reported) by its test
+
 let m: SyncManager;
 before(async () => {
   m = await Manager();
@@ -280,7 +284,7 @@ test("the server dies: every pending call fails with EOFError, and every later o
 });
 
 test("a program that leaves its Manager running exits by itself, and its server with it", async () => {
-  const out = await runFixture("../multiprocessing/fixtures/manager-exit.ts");
+  const out = await exitRun;
   assert.equal(out.code, 0, out.stderr);
   const m1 = /exit 0 server (\d+) value 7/.exec(out.stdout);
   assert.ok(m1 !== null, out.stdout);

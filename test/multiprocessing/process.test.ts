@@ -21,6 +21,24 @@ const jobs = workerModule<typeof import("./fixtures/process-jobs.js")>(new URL("
 const dir = mkdtempSync(join(tmpdir(), "tsaio-process-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+// Programs of their own, started now so that their start-up overlaps the tests below, which await them.
+let orphanPid = 0;
+const fixtures = {
+  exits: runFixture("../multiprocessing/fixtures/process-exits.ts", [join(dir, "exits.txt")]),
+  orphan: runFixture("../multiprocessing/fixtures/process-orphan.ts", [], {
+    onLine: (line, child) => {
+      const m = /^child (\d+)$/.exec(line);
+      if (m !== null) {
+        orphanPid = Number(m[1]);
+        // Let the child enter its loop, then kill the parent without a word.
+        setTimeout(() => child.kill("SIGKILL"), 300);
+      }
+    },
+  }),
+  recursive: runFixture("../multiprocessing/fixtures/process-recursive.ts"),
+};
+for (const r of Object.values(fixtures)) r.catch(() => {}); // awaited (failures reported) by their tests
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -173,7 +191,7 @@ test("start twice is an InvalidStateError; a self-contained function is a target
 
 test("the parent's program: waits for a non-daemon child, not for a daemon child (which dies with it); a target's error is printed on the child's stderr with exit code 1", async () => {
   const file = join(dir, "exits.txt");
-  const out = await runFixture("../multiprocessing/fixtures/process-exits.ts", [file]);
+  const out = await fixtures.exits;
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /failing exit 1/);
   assert.match(out.stderr, /^Process failing:\nRangeError: boom in the child\n\s+at fail /m);
@@ -185,24 +203,15 @@ test("the parent's program: waits for a non-daemon child, not for a daemon child
 });
 
 test("a child never outlives its parent, even in a synchronous loop (parent SIGKILLed)", async () => {
-  let childPid = 0;
-  const out = await runFixture("../multiprocessing/fixtures/process-orphan.ts", [], {
-    onLine: (line, child) => {
-      const m = /^child (\d+)$/.exec(line);
-      if (m !== null) {
-        childPid = Number(m[1]);
-        // Let the child enter its loop, then kill the parent without a word.
-        setTimeout(() => child.kill("SIGKILL"), 300);
-      }
-    },
-  });
+  const out = await fixtures.orphan;
+  const childPid = orphanPid;
   assert.equal(out.signal, "SIGKILL");
   assert.ok(childPid > 0);
   assert.ok(await gone(childPid, 5_000), "the orphan died");
 });
 
 test("no recursive start-up: a target module that starts a Process at its top level fails in the child, which exits with 1", async () => {
-  const out = await runFixture("../multiprocessing/fixtures/process-recursive.ts");
+  const out = await fixtures.recursive;
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stdout.trim(), "exit 1");
   assert.match(out.stderr, /Process Process-1:\n[^\n]*Process\.start\(\): an attempt was made to start an executor in a worker process while it was importing the job module/);
