@@ -15,41 +15,12 @@ pyenv version), and refuses to run otherwise.
 """
 import json
 import multiprocessing
-import os
 import queue
-import shutil
-import subprocess
 import sys
 import threading
 import time
 
-MINIMUM = (3, 13)
-
-
-def _reexec_with_newer_python():
-    candidates = []
-    for name in ("python3.14", "python3.13"):
-        if shutil.which(name):
-            candidates.append(name)
-    try:
-        bare = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True).stdout.split()
-        for v in bare:
-            parts = v.split(".")
-            if len(parts) >= 2 and parts[0] == "3" and parts[1].isdigit() and int(parts[1]) >= MINIMUM[1]:
-                prefix = subprocess.run(["pyenv", "prefix", v], capture_output=True, text=True).stdout.strip()
-                if prefix:
-                    candidates.append(os.path.join(prefix, "bin", "python3"))
-    except OSError:
-        pass
-    for exe in candidates:
-        env = dict(os.environ, THREADING_BENCH_REEXEC="1")
-        probe = subprocess.run([exe, "-c", "import sys; print(sys.version_info >= %r)" % (MINIMUM,)],
-                               capture_output=True, text=True, env=env)
-        if probe.returncode == 0 and probe.stdout.strip() == "True":
-            sys.stdout.flush()
-            os.execvpe(exe, [exe, os.path.abspath(__file__)] + sys.argv[1:], env)
-    sys.exit("threading_cpython.py needs CPython %d.%d or newer; none was found" % MINIMUM)
-
+import cpython313
 
 def queue_case(n):
     q = queue.Queue(maxsize=10000)
@@ -118,8 +89,7 @@ def counter_case(n, procs):
 
 
 def main():
-    if sys.version_info < MINIMUM and not os.environ.get("THREADING_BENCH_REEXEC"):
-        _reexec_with_newer_python()
+    cpython313.ensure(__file__)
     case = sys.argv[1]
     n = int(sys.argv[2])
     if case == "queue":
