@@ -46,7 +46,9 @@ const ONLY = (process.env.BENCH_ONLY ?? "")
   .map((s) => s.trim())
   .filter((s) => s !== "");
 const MERGE = process.env.BENCH_MERGE === "1" && ONLY.length > 0;
-const selected = (id: string): boolean => ONLY.length === 0 || ONLY.some((o) => id === o || id.startsWith(o));
+// "W1" selects W1 and its cases W1a, W1b…, never W10–W12.
+const within = (id: string, prefix: string): boolean => id === prefix || (id.startsWith(prefix) && /^[a-z]$/.test(id.slice(prefix.length)));
+const selected = (id: string): boolean => ONLY.length === 0 || ONLY.some((o) => within(id, o));
 
 // ---------------------------------------------------------------------------------------- python
 
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
 
   const workloads: WorkloadResult[] = [];
   for (const w of WORKLOADS) {
-    if (!selected(w.id) && !ONLY.some((o) => o.startsWith(w.id))) continue;
+    if (!selected(w.id) && !ONLY.some((o) => within(o, w.id))) continue;
     process.stderr.write(`\n${w.id} — ${w.title}\n`);
     let cases: CaseDef[];
     try {
