@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CancelledError, createTask, run, sleep, type Task } from "../../src/index.js";
-import { BoundedSemaphore, Condition, Lock, RLock, Semaphore } from "../../src/threading/index.js";
+import { Barrier, BoundedSemaphore, Condition, Lock, RLock, Semaphore } from "../../src/threading/index.js";
 
 /** A signal that cancels `hook.task` the moment the wait it is given to completes (it never aborts itself). */
 function cancelOnGrant(): { signal: AbortSignal; task: Task<unknown> | null; fired: boolean } {
@@ -209,5 +209,94 @@ test("Lock: cancels landing at random points around a release never leave the lo
       assert.equal(lock.locked(), got, `round ${i}: held only by a task that got it`);
       if (got) lock.release();
     }
+  });
+});
+
+/**
+ * The other window: `await` calls a future's `then` one microtask after the call, and a cancel
+ * request that arrives in between from another task's step (the victim awaits nothing of tsaio
+ * then) is raised at that `then`, before the wait started waiting. The wait must end with it.
+ * `start` runs in v's continuation after a foreign promise; task `a` cancels v in between.
+ */
+async function cancelBetweenCallAndAwait<T>(start: () => Promise<T>): Promise<void> {
+  let resolveX!: () => void;
+  const x = new Promise<void>((r) => (resolveX = r));
+  const v = createTask(async () => {
+    await x; // a foreign promise: v's continuation runs in another task's step
+    return await start();
+  });
+  await sleep(0);
+  const a = createTask(async () => {
+    resolveX();
+    await null;
+    v.cancel(); // after v's call, before its await reaches the wait's future
+  });
+  await a;
+  await assert.rejects(v, CancelledError);
+}
+
+test("Lock, Semaphore: a cancel raised at the await, before the wait waited, ends the wait (the lock is not taken later)", async () => {
+  await run(async () => {
+    const lock = new Lock();
+    await lock.acquire();
+    await cancelBetweenCallAndAwait(() => lock.acquire());
+    lock.release();
+    await sleep(5);
+    assert.equal(lock.locked(), false, "the abandoned wait took the lock");
+    const sem = new Semaphore(0);
+    await cancelBetweenCallAndAwait(() => sem.acquire());
+    sem.release();
+    await sleep(5);
+    assert.equal(sem.value, 1, "the abandoned wait took the permit");
+  });
+});
+
+test("Barrier: a wait cancelled at the await leaves the barrier (no phantom party)", async () => {
+  await run(async () => {
+    const b = new Barrier(2);
+    await cancelBetweenCallAndAwait(() => b.wait());
+    await sleep(1);
+    assert.equal(b.nWaiting, 0);
+    const both = await Promise.all([b.wait(), b.wait()]);
+    assert.deepEqual(both.sort(), [0, 1]);
+  });
+});
+
+test("Condition: a wait cancelled at the await gives its ticket up (a later notify() reaches the real waiter)", async () => {
+  await run(async () => {
+    const cond = new Condition();
+    let resolveX!: () => void;
+    const x = new Promise<void>((r) => (resolveX = r));
+    const v = createTask(async () => {
+      await cond.acquire();
+      await x;
+      try {
+        return await cond.wait();
+      } finally {
+        cond.release();
+      }
+    });
+    await settle();
+    const a = createTask(async () => {
+      resolveX();
+      await null;
+      v.cancel();
+    });
+    await a;
+    await assert.rejects(v, CancelledError);
+    assert.equal(cond.locked(), false);
+    const b = createTask(async () => {
+      await cond.acquire();
+      try {
+        return await cond.wait({ timeout: LIMIT });
+      } finally {
+        cond.release();
+      }
+    });
+    await settle();
+    await cond.acquire();
+    cond.notify(1);
+    cond.release();
+    assert.equal(await b, true, "the notification went to a wait that had left");
   });
 });
