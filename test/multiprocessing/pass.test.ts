@@ -140,9 +140,7 @@ describe("killed workers and abandoned ends", { concurrency: true }, () => {
   test("property: consumers and producers in worker processes killed at random — 0 hangs, 0 lost items whose put returned", async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 200 }), fc.boolean(), async (nVictims, killAfterMs, killProducer) => {
-        // The file's pool (3 workers: up to 2 victims and a producer), reused from run to run: only
-        // the killed workers are started again.
-        const pool = procs;
+        const pool = new ProcessPoolExecutor({ maxWorkers: 3 }); // up to 2 victims and a producer
         const q = new Queue<number>(5);
         try {
           // Consumers wait in get() and die while waiting: their pending gets must take nothing.
@@ -188,9 +186,10 @@ describe("killed workers and abandoned ends", { concurrency: true }, () => {
           if (!killProducer) assert.equal(got.length, 100);
         } finally {
           q.close();
+          await pool.shutdown({ cancelFutures: true });
         }
       }),
-      { numRuns: KILL_RUNS },
+      { numRuns: KILL_RUNS, verbose: 2 },
     );
   });
 });
