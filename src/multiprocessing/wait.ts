@@ -11,7 +11,7 @@ import { runningLoop } from "../context.js";
 import { CancelledError } from "../errors.js";
 import { abortMessage, type DoneEntry, type Future, WaiterFuture } from "../futures.js";
 import { Deque } from "../internal/ring.js";
-import { describe as describeValue } from "../internal/validate.js";
+import { checkMs, signalOf } from "../internal/validate.js";
 import type { Loop } from "../loop.js";
 
 /** Options of every wait of tsaio/multiprocessing. */
@@ -25,18 +25,13 @@ export interface WaitOptions {
 /** @internal Checks `options`: its signal and timeout (ms, Infinity for none). */
 export function checkWait(options: WaitOptions | undefined, what: string): { signal: AbortSignal | undefined; timeout: number } {
   if (options === undefined) return { signal: undefined, timeout: Infinity };
-  if (options === null || typeof options !== "object") throw new TypeError(`${what}: \`options\` must be an object, got ${describeValue(options)}`);
-  const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: \`signal\` must be an AbortSignal, got ${describeValue(signal)}`);
-  return { signal, timeout: checkTimeout(options.timeout, what, "timeout") };
+  return { signal: signalOf(options, what), timeout: checkTimeout(options.timeout, what, "timeout") };
 }
 
 /** @internal A timeout in ms: Infinity for `undefined`/`null`; a TypeError/RangeError naming `name` otherwise. */
 export function checkTimeout(t: unknown, what: string, name: string): number {
-  if (t === undefined || t === null) return Infinity;
-  if (typeof t !== "number") throw new TypeError(`${what}: \`${name}\` must be a number of milliseconds or null, got ${describeValue(t)}`);
-  if (Number.isNaN(t) || t < 0) throw new RangeError(`${what}: \`${name}\` must be >= 0 milliseconds, got ${t}`);
-  return t;
+  checkMs(t, what, name, true);
+  return t ?? Infinity;
 }
 
 // One referenced timer holds the process alive while any wait is pending (cheaper than ref'ing and

@@ -55,7 +55,7 @@ import { isMainThread, threadId } from "node:worker_threads";
 import { runningLoop } from "../context.js";
 import { CancelledError } from "../errors.js";
 import { abortMessage, Future, throwAtCall, WaiterFuture } from "../futures.js";
-import { describe } from "../internal/validate.js";
+import { checkMs, describe, signalOf } from "../internal/validate.js";
 import type { Loop } from "../loop.js";
 import { currentTask } from "../tasks.js";
 
@@ -307,10 +307,8 @@ export function taskKey(): number {
 
 /** A timeout in ms (`undefined`/`null`/Infinity: none): the deadline on `performance.now()`. */
 export function deadlineOf(timeout: unknown, what: string): number {
-  if (timeout === undefined || timeout === null || timeout === Infinity) return Infinity;
-  if (typeof timeout !== "number") throw new TypeError(`${what}: \`timeout\` must be a number of milliseconds or null, got ${describe(timeout)}`);
-  if (Number.isNaN(timeout) || timeout < 0) throw new RangeError(`${what}: \`timeout\` must be >= 0 milliseconds, got ${timeout}`);
-  return performance.now() + timeout;
+  checkMs(timeout, what, "timeout", true);
+  return timeout === undefined || timeout === null ? Infinity : performance.now() + timeout;
 }
 
 /** Options of every async wait. */
@@ -324,10 +322,7 @@ export interface WaitOptions {
 /** Checks `options` of an async wait: its signal and deadline. */
 export function waitOptions(options: WaitOptions | undefined, what: string): { signal: AbortSignal | undefined; deadline: number } {
   if (options === undefined) return { signal: undefined, deadline: Infinity };
-  if (options === null || typeof options !== "object") throw new TypeError(`${what}: \`options\` must be an object, got ${describe(options)}`);
-  const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: \`signal\` must be an AbortSignal, got ${describe(signal)}`);
-  return { signal, deadline: deadlineOf(options.timeout, what) };
+  return { signal: signalOf(options, what), deadline: deadlineOf(options.timeout, what) };
 }
 
 /** Sync waits block the thread: refused on the main thread, whose event loop they would freeze. */
