@@ -261,6 +261,9 @@ export class RedisLease implements AsyncDisposable {
     const wait = this.expiresAt - performance.now();
     this._lossTimer = setTimeout(() => {
       this._lossTimer = null;
+      // A timer can fire a little before its time (whole-ms durations, libuv's cached clock): a
+      // holder is cancelled at its local expiry, not over a millisecond earlier.
+      if (this.expiresAt - performance.now() > 1) return this._armLoss();
       this._lose(`no renewal confirmed since ${Math.round(performance.now() - this._confirmedAt)} ms ago (local expiry: last confirmed renewal + leaseMs ${c.leaseMs} − marginMs ${c.marginMs})`);
     }, Math.max(0, Math.floor(wait)));
     this._lossTimer.unref();
